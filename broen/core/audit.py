@@ -1,0 +1,51 @@
+"""The audit log: who viewed, searched, changed, exported or deleted which record, when and from where.
+
+Call `record(...)` inside the same transaction as the change it describes, so a change is never
+committed without its entry. Put field *names* in `details`, never a citizen's values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+
+from broen.core.db import Database
+from broen.core.models import AuditEntry, User
+
+VIEW = "view"
+SEARCH = "search"
+CREATE = "create"
+UPDATE = "update"
+EXPORT = "export"
+DELETE = "delete"
+
+
+def record(
+    db: Database,
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    by: User | None = None,
+    municipality_id: int | None = None,
+    **details: Any,
+) -> AuditEntry:
+    """Add an audit entry to the session (committed with the caller's transaction)."""
+    if by is None and has_request_context() and current_user.is_authenticated:
+        by = current_user._get_current_object()
+    if municipality_id is None and has_request_context() and "municipality" in g:
+        municipality_id = g.municipality.id
+    entry = AuditEntry(
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        user_id=by.id if by is not None else None,
+        user_name=by.name if by is not None else "system",
+        remote_addr=request.remote_addr if has_request_context() else None,
+        municipality_id=municipality_id,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

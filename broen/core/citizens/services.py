@@ -1,0 +1,228 @@
+"""Operations on citizen records: the one door for views, admin, CLI, demo data and tests.
+
+Each operation checks its rules, writes the record and its audit entry in one transaction, and
+commits; a rule broken raises `CitizenError` naming the field, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+
+from broen.core import audit
+from broen.core.db import Database
+from broen.core.models import (
+    Citizen,
+    CitizenStatus,
+    CitizenStatusChange,
+    Membership,
+    Municipality,
+    Role,
+    User,
+)
+
+#: Roles that may be a citizen's contact person.
+CONTACT_ROLES = (Role.ADMIN, Role.COORDINATOR)
+PER_PAGE = 25
+
+
+class CitizenError(ValueError):
+    """A rule about a citizen record was broken; `field` names the form field it concerns."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class CitizenData:
+    """The editable facts of a citizen record, as plain values."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    contact_person_id: int | None = None
+    status: CitizenStatus = CitizenStatus.INTAKE
+    status_since: date | None = None
+    flexjob_approved: bool = False
+    flexjob_approved_on: date | None = None
+    flexjob_mental_health_basis: bool = False
+
+
+@dataclass(frozen=True)
+class CitizenPage:
+    items: list[Citizen]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def contact_people(db: Database, municipality: Municipality) -> list[User]:
+    """Staff who may be a contact person in this municipality, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership)
+            .where(Membership.municipality_id == municipality.id, Membership.role.in_(CONTACT_ROLES))
+            .where(User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def _check(db: Database, municipality: Municipality, data: CitizenData) -> None:
+    if not data.name or not data.name.strip():
+        raise CitizenError("name", _("Write the citizen's name."))
+    if data.contact_person_id is not None and data.contact_person_id not in {
+        u.id for u in contact_people(db, municipality)
+    }:
+        raise CitizenError("contact_person_id", _("Choose a contact person from this municipality's staff."))
+    if data.flexjob_approved_on and not data.flexjob_approved:
+        raise CitizenError("flexjob_approved_on", _("A date of approval needs 'Flex job approved' ticked."))
+    if data.flexjob_mental_health_basis and not data.flexjob_approved:
+        raise CitizenError(
+            "flexjob_mental_health_basis",
+            _("The basis of a flex job needs 'Flex job approved' ticked."),
+        )
+    if data.flexjob_approved_on and data.flexjob_approved_on > date.today():
+        raise CitizenError("flexjob_approved_on", _("The date of approval cannot be in the future."))
+    if data.status_since and data.status_since > date.today():
+        raise CitizenError("status_since", _("The status date cannot be in the future."))
+
+
+def _apply(citizen: Citizen, data: CitizenData) -> list[str]:
+    """Copy `data` onto `citizen`; return the names of the fields that changed."""
+    changed = []
+    for f in fields(CitizenData):
+        if f.name == "status_since":
+            continue
+        value = getattr(data, f.name)
+        if isinstance(value, str):
+            value = value.strip() or None if f.name != "name" else value.strip()
+        if getattr(citizen, f.name) != value:
+            setattr(citizen, f.name, value)
+            changed.append(f.name)
+    citizen.search_name = citizen.name.casefold()
+    return changed
+
+
+def create_citizen(db: Database, municipality: Municipality, by: User, data: CitizenData) -> Citizen:
+    _check(db, municipality, data)
+    since = data.status_since or date.today()
+    citizen = Citizen(municipality_id=municipality.id, name="", status_since=since)
+    _apply(citizen, data)
+    citizen.status_changes.append(CitizenStatusChange(status=citizen.status, on=since, by_id=by.id))
+    db.session.add(citizen)
+    db.session.flush()
+    audit.record(db, audit.CREATE, "citizen", citizen.id, by=by, municipality_id=municipality.id)
+    db.session.commit()
+    return citizen
+
+
+def update_citizen(db: Database, citizen: Citizen, by: User, data: CitizenData) -> list[str]:
+    """Save changes; a new status starts a new status period. Returns the changed field names."""
+    municipality = db.session.get_one(Municipality, citizen.municipality_id)
+    _check(db, municipality, data)
+    old_status = citizen.status
+    changed = _apply(citizen, data)
+    if citizen.status != old_status:
+        citizen.status_since = data.status_since or date.today()
+        citizen.status_changes.append(
+            CitizenStatusChange(status=citizen.status, on=citizen.status_since, by_id=by.id)
+        )
+    if changed:
+        audit.record(
+            db,
+            audit.UPDATE,
+            "citizen",
+            citizen.id,
+            by=by,
+            municipality_id=citizen.municipality_id,
+            fields=changed,
+        )
+    db.session.commit()
+    return changed
+
+
+def end_citizen(db: Database, citizen: Citizen, by: User, on: date | None = None) -> None:
+    """End the course: the record stays (for reports and the citizen's rights) with status ended."""
+    if citizen.status == CitizenStatus.ENDED:
+        return
+    citizen.status = CitizenStatus.ENDED
+    citizen.status_since = on or date.today()
+    citizen.status_changes.append(
+        CitizenStatusChange(status=CitizenStatus.ENDED, on=citizen.status_since, by_id=by.id)
+    )
+    audit.record(
+        db,
+        audit.UPDATE,
+        "citizen",
+        citizen.id,
+        by=by,
+        municipality_id=citizen.municipality_id,
+        fields=["status"],
+        status="ended",
+    )
+    db.session.commit()
+
+
+def record_view(db: Database, citizen: Citizen, by: User) -> None:
+    audit.record(db, audit.VIEW, "citizen", citizen.id, by=by, municipality_id=citizen.municipality_id)
+    db.session.commit()
+
+
+def find_citizens(
+    db: Database,
+    municipality: Municipality,
+    by: User,
+    *,
+    query: str = "",
+    status: CitizenStatus | None = None,
+    contact_person_id: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> CitizenPage:
+    """Search by name, filter by status and contact person, one page at a time; logs the search."""
+    stmt: Select[tuple[Citizen]] = select(Citizen).where(Citizen.municipality_id == municipality.id)
+    query = query.strip()
+    if query:
+        # Each word must occur in the name, in any order ("hansen mette" finds "Mette Hansen").
+        for word in query.casefold().split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(Citizen.search_name.like(f"%{escaped}%", escape="\\"))
+    if status is not None:
+        stmt = stmt.where(Citizen.status == status)
+    if contact_person_id is not None:
+        stmt = stmt.where(Citizen.contact_person_id == contact_person_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    items = list(
+        db.session.scalars(
+            stmt.order_by(Citizen.search_name, Citizen.id).limit(per_page).offset((page - 1) * per_page)
+        )
+    )
+    audit.record(
+        db,
+        audit.SEARCH,
+        "citizen",
+        None,
+        by=by,
+        municipality_id=municipality.id,
+        query=query,
+        status=status.value if status else None,
+        contact_person_id=contact_person_id,
+        page=page,
+        shown=[c.id for c in items],
+    )
+    db.session.commit()
+    return CitizenPage(items=items, total=total, page=page, per_page=per_page)

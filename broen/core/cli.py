@@ -1,0 +1,143 @@
+"""The `broen` command line: Flask's click group, so `flask --app broen ...` works the same.
+
+`broen init` needs no app (it writes the configuration); every other command runs in an app context.
+A bad configuration ends any command with one line naming the setting, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from broen.core.config import ConfigError
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def _set_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ["BROEN_CONFIG"] = value
+
+
+def _create_app() -> Flask:
+    from broen.core.app import create_app
+
+    return create_app()
+
+
+@click.command("init")
+@click.option("--path", default="broen.toml", show_default=True, help="Where to write the configuration.")
+@click.option("--development", is_flag=True, help="Write a development configuration (http cookies).")
+def init_command(path: str, development: bool) -> None:
+    """Write a configuration file with a fresh secret key (never overwrites one)."""
+    target = Path(path)
+    if target.exists():
+        click.echo(f"{target} exists already; left as it is.")
+        return
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = text.replace('secret_key = "change-me"', f'secret_key = "{secrets.token_urlsafe(48)}"', 1)
+    if development:
+        text = text.replace('mode = "production"', 'mode = "development"', 1)
+    target.write_text(text, encoding="utf-8")
+    target.chmod(0o600)
+    click.echo(f"Wrote {target} with a new secret key. Next: broen db upgrade, broen create-admin EMAIL.")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database up to date: the core's and every installed plugin's migrations."""
+    from broen.core.migrate import upgrade
+
+    click.echo("Upgrading the database ...")
+    upgrade(current_app.extensions["broen.db"], current_app.extensions["broen.plugins"])
+    click.echo("The database is up to date.")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True)
+@click.password_option(help="Asked for when not given (at least 10 characters).")
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an installation administrator (creates municipalities, manages all users)."""
+    from broen.core.accounts import AccountError, create_user
+
+    try:
+        create_user(current_app.extensions["broen.db"], email, name, password, installation_admin=True)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created installation admin {email}. Log in at /login.")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Fill the database with Silkeborg and Norddjurs demo data (Danish, made up)."""
+    from broen.core.demo import create_demo
+    from broen.core.migrate import upgrade
+
+    upgrade(current_app.extensions["broen.db"], current_app.extensions["broen.plugins"])
+    create_demo(current_app.extensions["broen.db"], current_app.extensions["broen.plugins"], echo=click.echo)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve broen with Werkzeug, for trying it out. In production use gunicorn (docs/operations.md)."""
+    from werkzeug.serving import run_simple
+
+    click.echo(f"broen is at http://{host}:{port}/ (Ctrl+C stops it)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_debugger=False)
+
+
+def register(app: Flask) -> None:
+    """Add broen's commands (and every plugin's, through `broen_cli`) to `app.cli`."""
+    for command in (db_group, create_admin, demo_command, serve):
+        app.cli.add_command(command)
+    app.extensions["broen.plugins"].pm.hook.broen_cli(group=app.cli)
+
+
+main = FlaskGroup(
+    name="broen",
+    create_app=_create_app,
+    add_version_option=False,
+    params=[
+        click.Option(
+            ["--config"],
+            expose_value=False,
+            callback=_set_config,
+            is_eager=True,
+            help="The configuration file (default: $BROEN_CONFIG, or ./broen.toml).",
+            type=click.Path(dir_okay=False),
+        )
+    ],
+)
+main.add_command(init_command)
+
+
+def run(argv: list[str] | None = None) -> Any:
+    """Entry point that turns a bad configuration into one line and exit status 2."""
+    try:
+        return main.main(argv, standalone_mode=False)
+    except ConfigError as exc:
+        click.echo(f"broen: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,170 @@
+"""Demo data: Silkeborg and Norddjurs with made-up Danish staff and citizens.
+
+Everything is created through the same service functions the UI uses, so the demo shows real rules
+at work (audit entries included). Running it again leaves existing demo data alone.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from broen.core import accounts
+from broen.core.citizens.services import CitizenData, create_citizen
+from broen.core.db import Database
+from broen.core.models import CitizenStatus, Municipality, Role
+from broen.core.plugins import PluginRegistry
+
+DEMO_PASSWORD = "broen-demo-2026"  # noqa: S105 - printed for people trying the demo; not a secret
+
+FIRST_NAMES = [
+    "Mette",
+    "Lars",
+    "Anne",
+    "Jens",
+    "Camilla",
+    "Mads",
+    "Louise",
+    "Søren",
+    "Maria",
+    "Rasmus",
+    "Sofie",
+    "Henrik",
+    "Ida",
+    "Peter",
+    "Emma",
+    "Thomas",
+    "Julie",
+    "Kasper",
+    "Line",
+    "Mikkel",
+    "Signe",
+    "Jesper",
+    "Katrine",
+    "Anders",
+    "Maja",
+    "Morten",
+    "Freja",
+    "Nikolaj",
+    "Birgitte",
+    "Ole",
+    "Hanne",
+    "Jørgen",
+]
+LAST_NAMES = [
+    "Nielsen",
+    "Jensen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Poulsen",
+    "Kjær",
+    "Møller",
+    "Mortensen",
+    "Lund",
+    "Holm",
+    "Østergaard",
+    "Bak",
+    "Dahl",
+]
+STREETS = {
+    "silkeborg": [
+        "Vestergade",
+        "Borgergade",
+        "Christian 8.s Vej",
+        "Drewsensvej",
+        "Nørreskov Bakke",
+    ],
+    "norddjurs": ["Torvet", "Østergade", "Kattegatvej", "Randersvej", "Søndergade"],
+}
+POSTCODES = {"silkeborg": "8600 Silkeborg", "norddjurs": "8500 Grenaa"}
+
+MUNICIPALITIES = [
+    (
+        "silkeborg",
+        "Silkeborg Kommune",
+        [
+            ("admin@silkeborg.demo", "Karen Vestergaard", Role.ADMIN),
+            ("mette@silkeborg.demo", "Mette Kjær", Role.COORDINATOR),
+            ("lars@silkeborg.demo", "Lars Bruun", Role.COORDINATOR),
+            ("mentor@silkeborg.demo", "Poul Eriksen", Role.MENTOR),
+        ],
+    ),
+    (
+        "norddjurs",
+        "Norddjurs Kommune",
+        [
+            ("admin@norddjurs.demo", "Hanne Lauridsen", Role.ADMIN),
+            ("jesper@norddjurs.demo", "Jesper Friis", Role.COORDINATOR),
+            ("mentor@norddjurs.demo", "Inge Mikkelsen", Role.MENTOR),
+        ],
+    ),
+]
+CITIZENS_PER_MUNICIPALITY = 36
+
+
+def create_demo(db: Database, plugins: PluginRegistry, echo: Callable[[str], object] = print) -> None:
+    rng = random.Random(2026)  # the same demo every time
+    if db.session.scalar(select(Municipality).where(Municipality.slug == "silkeborg")) is not None:
+        echo("The demo data is there already.")
+        _print_logins(echo)
+        return
+    for slug, name, staff in MUNICIPALITIES:
+        echo(f"Creating {name} ...")
+        municipality = accounts.create_municipality(db, slug, name)
+        for plugin in plugins.names:
+            accounts.set_plugin_enabled(db, municipality, plugin, True)
+        users = []
+        for email, person, role in staff:
+            user = accounts.create_user(db, email, person, DEMO_PASSWORD)
+            accounts.grant_role(db, user, municipality, role)
+            users.append((user, role))
+        coordinators = [u for u, r in users if r in (Role.ADMIN, Role.COORDINATOR)]
+        for i in range(CITIZENS_PER_MUNICIPALITY):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            status = rng.choices(list(CitizenStatus)[:4], weights=[2, 6, 2, 1])[0]
+            approved = rng.random() < 0.8
+            create_citizen(
+                db,
+                municipality,
+                rng.choice(coordinators),
+                CitizenData(
+                    name=f"{first} {last}",
+                    email=f"{first.lower()}.{last.lower()}{i}@example.dk".replace("ø", "oe").replace(
+                        "æ", "ae"
+                    ),
+                    phone="+45 " + " ".join(str(rng.randint(10, 99)) for _ in range(4)),
+                    address=f"{rng.choice(STREETS[slug])} {rng.randint(1, 80)}, {POSTCODES[slug]}",
+                    contact_person_id=rng.choice(coordinators).id,
+                    status=status,
+                    status_since=date.today() - timedelta(days=rng.randint(1, 300)),
+                    flexjob_approved=approved,
+                    flexjob_approved_on=date.today() - timedelta(days=rng.randint(30, 900))
+                    if approved
+                    else None,
+                    flexjob_mental_health_basis=approved and rng.random() < 0.85,
+                ),
+            )
+        echo(f"  {len(staff)} staff, {CITIZENS_PER_MUNICIPALITY} citizens")
+    _print_logins(echo)
+
+
+def _print_logins(echo: Callable[[str], object]) -> None:
+    echo("")
+    echo(f"Log in at /login with one of these accounts (password for all: {DEMO_PASSWORD}):")
+    for _slug, name, staff in MUNICIPALITIES:
+        for email, person, role in staff:
+            echo(f"  {email:<24} {person:<18} {role.value:<12} {name}")

@@ -1,0 +1,123 @@
+"""The hooks a broen plugin may implement. Each docstring is the plugin author's documentation.
+
+A plugin is a module or object with functions marked `@hookimpl`, registered under the `broen`
+entry-point group in its package's pyproject.toml::
+
+    [project.entry-points.broen]
+    myplugin = "my_package.plugin"
+
+The entry-point name is the plugin's name: it prefixes its tables, its URLs (`/<municipality>/<name>/`)
+and its settings. A plugin implements only the hooks it needs; a misspelt hook name stops broen at
+start-up. Hooks marked *per municipality* are called only for plugins that municipality has turned on;
+if a plugin raises inside such a hook, the error is logged with the plugin's name, the admin is shown
+which plugin failed, and the page renders without that plugin's part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import pluggy
+
+if TYPE_CHECKING:
+    from flask import Blueprint, Flask
+
+    from broen.calendar.events import CalendarEvent
+    from broen.core.models import Citizen, Municipality, User
+    from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
+
+hookspec = pluggy.HookspecMarker("broen")
+hookimpl = pluggy.HookimplMarker("broen")
+
+
+@hookspec(firstresult=True)
+def broen_plugin_info() -> PluginInfo:  # type: ignore[empty-body]
+    """Describe the plugin: names in Danish and English, version, and its settings.
+
+    Called once at start-up. Return a `PluginInfo`; its `settings_form` (a WTForms form class) is what a
+    municipality admin edits in the admin under "Plugins", and `defaults` gives a value for every
+    setting. Read a municipality's values with `broen.api.plugin_settings(name, municipality)`.
+    Every plugin must implement this hook.
+    """
+
+
+@hookspec
+def broen_register_blueprints(app: Flask) -> Sequence[Blueprint]:  # type: ignore[empty-body]
+    """Return the plugin's Flask blueprints; called once while the app is built.
+
+    Each blueprint is mounted under `/<municipality>/<plugin name>/`: its view functions receive no
+    municipality argument; read it with `broen.api.current_municipality()`. Requests for a municipality
+    that has the plugin turned off answer 404 before the view runs. Guard every view with
+    `broen.api.require_role(...)`. A blueprint whose name ends in `_public` is mounted under
+    `/<municipality>/public/<plugin name>/` and may be reached without logging in.
+    """
+
+
+@hookspec
+def broen_register_admin_views(admin: Any) -> None:
+    """Add Flask-Admin views with `admin.add_view(...)`; called once while the app is built.
+
+    Subclass `broen.api.ScopedModelView` and set `plugin = "<your plugin name>"`: the view is then shown
+    only to municipality admins, only for municipalities that have the plugin on, and only rows of
+    those municipalities.
+    """
+
+
+@hookspec
+def broen_migrations() -> Path | None:  # type: ignore[empty-body]
+    """Return the folder of the plugin's Alembic revisions, or None if it has no tables.
+
+    The folder is a version location of broen's one Alembic environment. The plugin's first revision
+    sets `branch_labels = ("<plugin name>",)` and `depends_on = "core"`; `broen db upgrade` applies
+    the core's and every installed plugin's heads.
+    """
+
+
+@hookspec
+def broen_menu_items(municipality: Municipality, user: User) -> Sequence[MenuItem]:  # type: ignore[empty-body]
+    """*Per municipality.* Return menu entries for this user in this municipality (may be empty).
+
+    Check the user's role yourself (`user.role_in(municipality.id)`): show a user only what they may open.
+    """
+
+
+@hookspec
+def broen_worklist_items(  # type: ignore[empty-body]
+    municipality: Municipality, user: User
+) -> Sequence[WorklistItem]:
+    """*Per municipality.* Return what needs this user's attention today, for the start page.
+
+    Keep it cheap: it runs on every visit to the start page. Return an empty list when nothing is due.
+    """
+
+
+@hookspec
+def broen_citizen_panels(citizen: Citizen, user: User) -> Sequence[CitizenPanel]:  # type: ignore[empty-body]
+    """*Per municipality.* Return sections for the citizen's page (the citizen's municipality).
+
+    The core has already checked that `user` may see the citizen and logged the view in the audit log.
+    Render HTML with `render_template` so it is escaped.
+    """
+
+
+@hookspec
+def broen_calendar_events(  # type: ignore[empty-body]
+    municipality: Municipality, feed: str, viewer: User | None, start: datetime, end: datetime
+) -> Sequence[CalendarEvent]:
+    """*Per municipality.* Return the `CalendarEvent`s this plugin has for a feed between start and end.
+
+    `feed` names the feed ("public" for the municipality's public calendar, "staff" for the staff
+    calendar page); `viewer` is None for a public feed. A public feed must never name a participant.
+    """
+
+
+@hookspec
+def broen_cli(group: click.Group) -> None:
+    """Add click commands to the `broen` command line, e.g. `group.add_command(my_group)`.
+
+    Commands run inside an app context, so `broen.api.db` and the services work as in a request.
+    """

@@ -1,0 +1,33 @@
+"""Languages: Danish by default, English per user (or per visitor before login)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel
+from flask_login import current_user
+
+LANGUAGES = ("da", "en")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        return lang
+    if current_user.is_authenticated and current_user.language in LANGUAGES:
+        return str(current_user.language)
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return str(current_app.config["BROEN"].broen.default_language)
+
+
+def init_app(app: Flask) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Copenhagen"
+    babel.init_app(app, locale_selector=select_locale)

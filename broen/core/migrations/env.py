@@ -1,0 +1,21 @@
+"""Alembic environment for broen: the engine comes from the app (see broen.core.migrate)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import broen.core.models  # noqa: F401 - registers the core tables on Base.metadata
+from broen.core.db import Base
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

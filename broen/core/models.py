@@ -1,0 +1,237 @@
+"""The core's tables: municipalities, users and their roles, plugin state, citizens, audit, login throttling.
+
+The core knows nothing about cafés, mentors or relatives; those are plugins with tables of their own.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from broen.core.db import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """A user's role in one municipality, from most to least privileged."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    MENTOR = "mentor"
+    PARTICIPANT = "participant"
+
+
+class CitizenStatus(enum.StrEnum):
+    """Where a citizen is in the course: intake -> active -> in work / in education -> ended."""
+
+    INTAKE = "intake"
+    ACTIVE = "active"
+    IN_WORK = "in_work"
+    IN_EDUCATION = "in_education"
+    ENDED = "ended"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as short strings with a CHECK constraint: readable in SQL, portable, no PostgreSQL ENUM type
+    # to migrate when a value is added.
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class TenantMixin:
+    """A row that belongs to one municipality. Read such rows through `broen.core.tenancy.scoped`."""
+
+    @declared_attr
+    def municipality_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("municipality.id", ondelete="RESTRICT"), index=True)
+
+
+class Municipality(Base):
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type hints
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(5), default="da")
+    is_installation_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def role_in(self, municipality_id: int) -> Role | None:
+        for m in self.memberships:
+            if m.municipality_id == municipality_id:
+                return m.role
+        return None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantMixin, Base):
+    """A user's role in one municipality; a user may work in several."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "municipality_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role.value})"
+
+
+class PluginState(TenantMixin, Base):
+    """Whether a plugin is on in a municipality, and its settings there (defaults fill what is missing)."""
+
+    __tablename__ = "plugin_state"
+    __table_args__ = (UniqueConstraint("municipality_id", "plugin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Citizen(TenantMixin, Base):
+    """A citizen (borger) in a course. Holds no CPR number and no diagnosis: neither is needed here."""
+
+    __tablename__ = "citizen"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(200))
+    contact_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[CitizenStatus] = mapped_column(
+        _enum(CitizenStatus, "citizen_status"), default=CitizenStatus.INTAKE, index=True
+    )
+    status_since: Mapped[date] = mapped_column(Date)
+    flexjob_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    flexjob_approved_on: Mapped[date | None] = mapped_column(Date)
+    #: Approved on the basis of mental illness or psychological vulnerability (café meetings need this).
+    flexjob_mental_health_basis: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Lower-cased name for portable case-insensitive search (SQLite's lower() is ASCII-only).
+    search_name: Mapped[str] = mapped_column(String(120), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    contact_person: Mapped[User | None] = relationship(lazy="joined")
+    status_changes: Mapped[list[CitizenStatusChange]] = relationship(
+        back_populates="citizen",
+        cascade="all, delete-orphan",
+        order_by="CitizenStatusChange.id",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CitizenStatusChange(Base):
+    """The history of a citizen's status, so outcome reports can say when someone went into work."""
+
+    __tablename__ = "citizen_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), index=True)
+    status: Mapped[CitizenStatus] = mapped_column(_enum(CitizenStatus, "citizen_status_change_status"))
+    on: Mapped[date] = mapped_column(Date)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    citizen: Mapped[Citizen] = relationship(back_populates="status_changes")
+
+
+class AuditEntry(Base):
+    """Who did what to which record, when and from where (the Danish DPA's logging guidance).
+
+    Kept apart from the records it describes (no foreign keys to them), so erasing a citizen leaves the
+    trail of who saw the record. `details` never holds the values of a citizen's fields, only their names.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipality.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    user_name: Mapped[str] = mapped_column(String(120))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    municipality: Mapped[Municipality | None] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per address to slow down password guessing."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+__all__ = [
+    "AuditEntry",
+    "Citizen",
+    "CitizenStatus",
+    "CitizenStatusChange",
+    "LoginFailure",
+    "Membership",
+    "Municipality",
+    "PluginState",
+    "Role",
+    "TenantMixin",
+    "User",
+]

@@ -1,0 +1,101 @@
+"""Municipalities in URLs, roles per municipality, and the one way to read tenant data.
+
+Every URL of tenant data starts with `/<municipality>/`. The URL processors below take the slug off
+before a view runs and put the `Municipality` on `g`; `url_for` puts it back. `scoped(Model)` is the
+only query helper views and services use for tenant rows, and `require_role` guards every view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Flask, abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from broen.core.db import Database
+from broen.core.models import Municipality, Role, TenantMixin, User
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T", bound=TenantMixin)
+
+#: Who may do what: a role includes the ones after it only where said here (an admin is also staff).
+STAFF_ROLES = (Role.ADMIN, Role.COORDINATOR)
+
+
+def current_municipality() -> Municipality:
+    """The municipality of the current request (404 was answered already if the slug is unknown)."""
+    municipality: Municipality | None = g.get("municipality")
+    if municipality is None:
+        raise RuntimeError("current_municipality() outside a /<municipality>/ request")
+    return municipality
+
+
+def current_role() -> Role | None:
+    """The logged-in user's role in the current municipality, or None."""
+    if not current_user.is_authenticated:
+        return None
+    role: Role | None = current_user.role_in(current_municipality().id)
+    return role
+
+
+def scoped(model: type[T]) -> Select[tuple[T]]:
+    """`select(model)` limited to the current municipality: the way to read tenant rows."""
+    return select(model).where(model.municipality_id == current_municipality().id)
+
+
+def get_scoped_or_404(db: Database, model: type[T], id_: int) -> T:
+    """One tenant row by id, or 404 if it does not exist *in this municipality*."""
+    row = db.session.scalar(scoped(model).where(model.id == id_))  # type: ignore[attr-defined]
+    if row is None:
+        abort(404)
+    return row
+
+
+def require_role(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Let a view run only for users with one of `roles` in the current municipality.
+
+    Anonymous users are sent to the login page; logged-in users without the role get 403 (and learn
+    nothing about the data).
+    """
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path))  # type: ignore[return-value]
+            if current_role() not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def memberships_with(user: User, *roles: Role) -> list[int]:
+    """Ids of the municipalities where `user` holds one of `roles`."""
+    return [m.municipality_id for m in user.memberships if m.role in roles]
+
+
+def init_app(app: Flask, db: Database) -> None:
+    @app.url_value_preprocessor
+    def pull_municipality(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if not values or "municipality" not in values:
+            return
+        slug = values.pop("municipality")
+        municipality = db.session.scalar(select(Municipality).where(Municipality.slug == slug))
+        if municipality is None:
+            abort(404)
+        g.municipality = municipality
+
+    @app.url_defaults
+    def add_municipality(endpoint: str, values: dict[str, Any]) -> None:
+        if "municipality" in values or "municipality" not in g:
+            return
+        if app.url_map.is_endpoint_expecting(endpoint, "municipality"):
+            values["municipality"] = g.municipality.slug

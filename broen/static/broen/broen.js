@@ -1,0 +1,2 @@
+// Start Det Fælles Designsystem's components (menus, accordions, error summaries).
+if (window.DKFDS) { window.DKFDS.init(); }
