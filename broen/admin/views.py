@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField
+from wtforms import PasswordField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from broen.core import audit
@@ -196,14 +196,14 @@ class UserView(ModelView):  # type: ignore[misc]
         "language": _l("Language"),
         "last_login_at": _l("Last login"),
     }
-    form_choices = {"language": [("da", "Dansk"), ("en", "English")]}
+    form_choices = {"language": [SelectChoice("da", "Dansk"), SelectChoice("en", "English")]}
     form_extra_fields = {
         "new_password": PasswordField(
             _l("New password"),
             validators=[Optional(), Length(min=10, message=_l("At least 10 characters."))],
         ),
         "first_municipality": SelectField(_l("Municipality"), coerce=int, validate_choice=False),
-        "first_role": SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role]),
+        "first_role": SelectField(_l("Role"), choices=[SelectChoice(r.value, r.value) for r in Role]),
     }
 
     def is_accessible(self) -> bool:
@@ -239,7 +239,7 @@ class UserView(ModelView):  # type: ignore[misc]
         db = current_app.extensions["broen.db"]
         ids = admin_municipality_ids()
         form.first_municipality.choices = [
-            (m.id, m.name) for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(ids)))
+            SelectChoice(str(m.id), m.name) for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(ids)))
         ]
         return form
 

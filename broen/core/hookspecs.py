@@ -58,8 +58,9 @@ def broen_register_blueprints(app: Flask) -> Sequence[Blueprint]:  # type: ignor
 
 
 @hookspec
-def broen_register_admin_views(admin: Any) -> None:
-    """Add Flask-Admin views with `admin.add_view(...)`; called once while the app is built.
+def broen_register_admin_views(admin: Any, session: Any) -> None:
+    """Add Flask-Admin views with `admin.add_view(MyView(Model, session, ...))`; called once while the
+    app is built. `session` is broen's scoped SQLAlchemy session, to pass to each ModelView.
 
     Subclass `broen.api.ScopedModelView` and set `plugin = "<your plugin name>"`: the view is then shown
     only to municipality admins, only for municipalities that have the plugin on, and only rows of

@@ -58,6 +58,10 @@ class TenantMixin:
     def municipality_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("municipality.id", ondelete="RESTRICT"), index=True)
 
+    @declared_attr
+    def municipality(cls) -> Mapped[Municipality]:  # noqa: N805
+        return relationship("Municipality")
+
 
 class Municipality(Base):
     __tablename__ = "municipality"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TelField
+from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from broen.core.citizens.services import CitizenData
@@ -40,7 +40,7 @@ class CitizenForm(FlaskForm):  # type: ignore[misc]
     contact_person_id = SelectField(_l("Contact person"), coerce=_optional_int, validate_choice=False)
     status = SelectField(
         _l("Status"),
-        choices=[(s.value, label) for s, label in STATUS_LABELS.items() if s != CitizenStatus.ENDED],
+        choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items() if s != CitizenStatus.ENDED],
     )
     status_since = DateField(_l("Status since"), validators=[Optional()])
     flexjob_approved = BooleanField(_l("Flex job approved"))
@@ -50,7 +50,9 @@ class CitizenForm(FlaskForm):  # type: ignore[misc]
     )
 
     def set_contact_choices(self, people: list[User]) -> None:
-        self.contact_person_id.choices = [("", _l("— none —"))] + [(u.id, u.name) for u in people]
+        self.contact_person_id.choices = [SelectChoice("", _l("— none —"))] + [
+            SelectChoice(str(u.id), u.name) for u in people
+        ]
 
     def to_data(self) -> CitizenData:
         return CitizenData(

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
@@ -119,7 +120,7 @@ def edit(citizen_id: int) -> ResponseReturnValue:
     if citizen.status == CitizenStatus.ENDED:
         form.status.choices = [
             *form.status.choices,
-            (CitizenStatus.ENDED.value, STATUS_LABELS[CitizenStatus.ENDED]),
+            SelectChoice(CitizenStatus.ENDED.value, STATUS_LABELS[CitizenStatus.ENDED]),
         ]
     if request.method == "GET":
         form.status_since.data = None

@@ -1,0 +1,198 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL started here.
+
+Each backend's schema is migrated once per session into a template; each test gets a fresh copy
+(a file copy for SQLite, CREATE DATABASE ... TEMPLATE for PostgreSQL), so tests never share rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
+
+sys.path.insert(0, str(Path(__file__).parent / "plugins"))
+
+import broen_example  # noqa: E402
+
+from broen.core import accounts  # noqa: E402
+from broen.core.app import create_app  # noqa: E402
+from broen.core.citizens.services import CitizenData, create_citizen  # noqa: E402
+from broen.core.config import load_settings  # noqa: E402
+from broen.core.migrate import upgrade  # noqa: E402
+from broen.core.models import Municipality, Role, User  # noqa: E402
+from tests.fixtures.postgres import postgres_server  # noqa: E402
+
+PASSWORD = "correct horse battery"
+EXAMPLE_PLUGIN = ("example", broen_example)
+_counter = itertools.count()
+
+
+def make_app(database_url: str, plugins: Any = (EXAMPLE_PLUGIN,), **core: Any) -> Flask:
+    settings = load_settings(
+        None,
+        overrides={"broen": {"mode": "development", "secret_key": "x" * 40, "database_url": database_url, **core}},
+        environ={},
+    )
+    return create_app(settings, extra_plugins=plugins, testing=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "broen.db"
+    app = make_app(f"sqlite:///{path}")
+    upgrade(app.extensions["broen.db"], app.extensions["broen.plugins"])
+    app.extensions["broen.db"].dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_url: str) -> str:
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE broen_template"))
+    admin.dispose()
+    url = pg_url.rsplit("/", 1)[0] + "/broen_template"
+    app = make_app(url)
+    upgrade(app.extensions["broen.db"], app.extensions["broen.plugins"])
+    app.extensions["broen.db"].dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "broen.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    pg_url = request.getfixturevalue("pg_url")
+    name = f"broen_test_{next(_counter)}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template.rsplit('/', 1)[1]}"))
+    try:
+        yield pg_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2id with minimal cost: the tests hash hundreds of passwords; production keeps the defaults."""
+    from broen.core import auth
+
+    real = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth._hasher = real
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The app, not in an app context: each request gets its own, as in production.
+
+    Wrap direct service calls in `with app.app_context():`.
+    """
+    app = make_app(database_url)
+    yield app
+    app.extensions["broen.db"].dispose()
+
+
+@dataclass
+class World:
+    """Two municipalities with a user in every role, a few citizens, and the example plugin on."""
+
+    municipalities: dict[str, Municipality]
+    users: dict[str, User]
+    citizens: dict[str, list[int]] = field(default_factory=dict)
+
+    def user(self, slug: str, role: str) -> User:
+        return self.users[f"{role}@{slug}"]
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    with app.app_context():
+        return _make_world(app)
+
+
+def _make_world(app: Flask) -> World:
+    db = app.extensions["broen.db"]
+    municipalities, users = {}, {}
+    for slug, name in (("silkeborg", "Silkeborg Kommune"), ("norddjurs", "Norddjurs Kommune")):
+        m = accounts.create_municipality(db, slug, name)
+        municipalities[slug] = m
+        accounts.set_plugin_enabled(db, m, "example", True)
+        for role in Role:
+            u = accounts.create_user(db, f"{role.value}@{slug}.example.dk", f"{role.value.title()} {name.split()[0]}", PASSWORD)
+            accounts.grant_role(db, u, m, role)
+            users[f"{role.value}@{slug}"] = u
+    users["installation"] = accounts.create_user(db, "root@broen.example.dk", "Installation Admin", PASSWORD, installation_admin=True)
+    world = World(municipalities, users)
+    for slug, m in municipalities.items():
+        by = users[f"coordinator@{slug}"]
+        world.citizens[slug] = [
+            create_citizen(
+                db, m, by, CitizenData(name=f"{first} {slug.title()}", contact_person_id=by.id, email=f"{first.lower()}@{slug}.example.dk")
+            ).id
+            for first in ("Anna", "Bo", "Carl")
+        ]
+    return world
+
+
+class Client(FlaskClient):
+    """A test client that logs in and submits forms the way a browser does (with the CSRF token)."""
+
+    def login(self, user: User | str, password: str = PASSWORD) -> TestResponse:
+        email = user if isinstance(user, str) else user.email
+        return self.submit("/login", {"email": email, "password": password})
+
+    def csrf_token(self, page: str) -> str:
+        html = self.get(page).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', html
+        )
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict[str, Any], page: str | None = None, **kwargs: Any) -> TestResponse:
+        """GET `page` (default: `url`), take its CSRF token, POST `data` to `url`."""
+        token = self.csrf_token(page or url)
+        return self.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    app.test_client_class = Client
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def make_client(app: Flask) -> Any:
+    def make() -> Client:
+        app.test_client_class = Client
+        return app.test_client()  # type: ignore[return-value]
+
+    return make

@@ -1,0 +1,129 @@
+"""An example third-party plugin: it lives outside `broen/` and uses only `broen.api`.
+
+It adds a page (a list of "tips" per municipality), a menu item, an admin view, calendar events,
+a worklist item, a citizen panel, a CLI command, a settings form and a table of its own with its
+own migration branch. The tests use it to prove a stranger can extend broen without touching the core.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint, Flask, render_template
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+from wtforms import Form, IntegerField, StringField
+from wtforms.validators import NumberRange
+
+from broen import api
+
+NAME = "example"
+
+
+class Tip(api.TenantMixin, api.Base):
+    __tablename__ = "example_tip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200))
+
+
+class SettingsForm(Form):
+    greeting = StringField("Greeting")
+    tips_per_page = IntegerField("Tips per page", validators=[NumberRange(min=1, max=100)])
+
+
+bp = Blueprint("example", __name__, template_folder="templates")
+public_bp = Blueprint("example_public", __name__)
+
+
+@bp.route("/")
+@api.require_role(api.Role.ADMIN, api.Role.COORDINATOR)
+def tips() -> str:
+    municipality = api.current_municipality()
+    settings = api.plugin_settings(NAME, municipality)
+    rows = api.db().session.scalars(api.scoped(Tip).order_by(Tip.id)).all()
+    return render_template("example/tips.html", tips=rows, greeting=settings["greeting"])
+
+
+@public_bp.route("/hello")
+def hello() -> str:
+    return f"Hello from {api.current_municipality().name}"
+
+
+@api.hookimpl
+def broen_plugin_info() -> api.PluginInfo:
+    return api.PluginInfo(
+        name=NAME,
+        title_da="Eksempel",
+        title_en="Example",
+        description="A plugin that shows every hook.",
+        version="1.0",
+        settings_form=SettingsForm,
+        defaults={"greeting": "Hej", "tips_per_page": 10},
+    )
+
+
+@api.hookimpl
+def broen_register_blueprints(app: Flask) -> list[Blueprint]:
+    return [bp, public_bp]
+
+
+@api.hookimpl
+def broen_register_admin_views(admin: Any, session: Any) -> None:
+    class TipView(api.ScopedModelView):
+        plugin = NAME
+        column_list = ("text", "municipality_id")
+        form_columns = ("text", "municipality")
+
+    admin.add_view(TipView(Tip, session, name="Tips", endpoint="example_tips"))
+
+
+@api.hookimpl
+def broen_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
+
+
+@api.hookimpl
+def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
+    if user.role_in(municipality.id) in (api.Role.ADMIN, api.Role.COORDINATOR):
+        return [api.MenuItem("Tips", "example.tips", order=50)]
+    return []
+
+
+@api.hookimpl
+def broen_worklist_items(municipality: api.Municipality, user: api.User) -> list[api.WorklistItem]:
+    return [api.WorklistItem(f"Example task in {municipality.name}", level="warning")]
+
+
+@api.hookimpl
+def broen_citizen_panels(citizen: api.Citizen, user: api.User) -> list[api.CitizenPanel]:
+    return [api.CitizenPanel("Example panel", render_template("example/panel.html", citizen=citizen))]
+
+
+@api.hookimpl
+def broen_calendar_events(
+    municipality: api.Municipality, feed: str, viewer: api.User | None, start: datetime, end: datetime
+) -> list[api.CalendarEvent]:
+    first = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    return [
+        api.CalendarEvent(
+            uid=f"example-{municipality.slug}-{i}@broen",
+            start=first + timedelta(days=7 * i),
+            end=first + timedelta(days=7 * i, hours=2),
+            summary=f"Example meeting {i + 1}",
+            location="Example venue",
+            last_modified=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        for i in range(3)
+    ]
+
+
+@api.hookimpl
+def broen_cli(group: click.Group) -> None:
+    @group.command("example-count")
+    def count() -> None:
+        """Print how many tips there are."""
+        click.echo(f"{len(api.db().session.scalars(select(Tip)).all())} tips")
