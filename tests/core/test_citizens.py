@@ -40,7 +40,9 @@ def test_coordinator_creates_a_citizen_and_sees_it(app: Flask, world: World, cli
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Mette Østergaard" in page
-    citizen = app.extensions["broen.db"].session.scalar(select(Citizen).where(Citizen.name == "Mette Østergaard"))
+    citizen = app.extensions["broen.db"].session.scalar(
+        select(Citizen).where(Citizen.name == "Mette Østergaard")
+    )
     assert citizen is not None
     assert citizen.municipality_id == world.municipalities["silkeborg"].id
     assert citizen.flexjob_mental_health_basis and citizen.flexjob_approved_on == date(2025, 3, 1)
@@ -112,7 +114,10 @@ def test_filters_by_status_and_contact_person(app: Flask, world: World, client: 
     admin = world.user("silkeborg", "admin")
     with app.app_context():
         create_citizen(
-            db, silkeborg, admin, CitizenData(name="Ida Lund", status=CitizenStatus.IN_WORK, contact_person_id=admin.id)
+            db,
+            silkeborg,
+            admin,
+            CitizenData(name="Ida Lund", status=CitizenStatus.IN_WORK, contact_person_id=admin.id),
         )
     client.login(world.user("silkeborg", "coordinator"))
     page = client.get("/silkeborg/citizens/?status=in_work").get_data(as_text=True)
@@ -146,8 +151,12 @@ def test_edit_changes_status_keeps_history_and_audits_field_names_not_values(
     client.login(coordinator)
     response = client.submit(
         f"/silkeborg/citizens/{citizen_id}/edit",
-        {"name": "Anna Silkeborg", "email": "anna.new@silkeborg.example.dk", "status": "in_work",
-         "contact_person_id": str(coordinator.id)},
+        {
+            "name": "Anna Silkeborg",
+            "email": "anna.new@silkeborg.example.dk",
+            "status": "in_work",
+            "contact_person_id": str(coordinator.id),
+        },
         follow_redirects=True,
     )
     assert response.status_code == 200
@@ -199,3 +208,49 @@ def test_a_citizen_of_another_municipality_is_not_found(world: World, client: Cl
     client.login(world.user("silkeborg", "coordinator"))
     assert client.get(f"/silkeborg/citizens/{other}").status_code == 404
     assert client.get(f"/silkeborg/citizens/{other}/edit").status_code == 404
+
+
+def test_csv_export_has_the_filtered_records_neutralises_formulas_and_is_audited(
+    app: Flask, world: World, client: Client
+) -> None:
+    db = app.extensions["broen.db"]
+    coordinator = world.user("silkeborg", "coordinator")
+    with app.app_context():
+        create_citizen(
+            db, world.municipalities["silkeborg"], coordinator, CitizenData(name="=HYPERLINK(1) Sø")
+        )
+    client.login(coordinator)
+    response = client.get("/silkeborg/citizens/export.csv?q=anna")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # Excel reads UTF-8 (æøå) only with a BOM
+    rows = [line.split(";") for line in body.lstrip("\ufeff").splitlines()]
+    assert len(rows) == 2 and rows[1][0] == "Anna Silkeborg"
+    assert "Bo Silkeborg" not in body and "Norddjurs" not in body
+    entry = audit_entries(app, action="export")[-1]
+    assert entry.details["exported"] == [world.citizens["silkeborg"][0]] and entry.details["query"] == "anna"
+    formula = client.get("/silkeborg/citizens/export.csv?q=hyperlink").get_data(as_text=True)
+    assert "'=HYPERLINK(1) Sø" in formula
+
+
+def test_only_an_admin_deletes_a_record_after_confirming_and_the_log_keeps_the_fact(
+    app: Flask, world: World, make_client: object
+) -> None:
+    citizen_id = world.citizens["silkeborg"][2]
+    coordinator = make_client()  # type: ignore[operator]
+    coordinator.login(world.user("silkeborg", "coordinator"))
+    assert coordinator.get(f"/silkeborg/citizens/{citizen_id}/delete").status_code == 403
+    admin = make_client()  # type: ignore[operator]
+    admin.login(world.user("silkeborg", "admin"))
+    confirm = admin.get(f"/silkeborg/citizens/{citizen_id}/delete")
+    assert confirm.status_code == 200 and "Carl Silkeborg" in confirm.get_data(as_text=True)
+    db = app.extensions["broen.db"]
+    assert db.session.get(Citizen, citizen_id) is not None
+    admin.submit(f"/silkeborg/citizens/{citizen_id}/delete", {})
+    db.session.expire_all()
+    assert db.session.get(Citizen, citizen_id) is None
+    entry = audit_entries(app, action="delete", object_id=citizen_id)[-1]
+    assert entry.user_name == world.user("silkeborg", "admin").name
+    assert "Carl" not in str(entry.details)

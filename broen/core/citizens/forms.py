@@ -40,7 +40,9 @@ class CitizenForm(FlaskForm):  # type: ignore[misc]
     contact_person_id = SelectField(_l("Contact person"), coerce=_optional_int, validate_choice=False)
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items() if s != CitizenStatus.ENDED],
+        choices=[
+            SelectChoice(s.value, label) for s, label in STATUS_LABELS.items() if s != CitizenStatus.ENDED
+        ],
     )
     status_since = DateField(_l("Status since"), validators=[Optional()])
     flexjob_approved = BooleanField(_l("Flex job approved"))

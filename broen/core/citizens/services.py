@@ -56,6 +56,22 @@ class CitizenData:
 
 
 @dataclass(frozen=True)
+class CitizenFilter:
+    """What a staff member searches for: words of the name, a status, a contact person."""
+
+    query: str = ""
+    status: CitizenStatus | None = None
+    contact_person_id: int | None = None
+
+    def audit_details(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "status": self.status.value if self.status else None,
+            "contact_person_id": self.contact_person_id,
+        }
+
+
+@dataclass(frozen=True)
 class CitizenPage:
     items: list[Citizen]
     total: int
@@ -176,41 +192,45 @@ def end_citizen(db: Database, citizen: Citizen, by: User, on: date | None = None
     db.session.commit()
 
 
+def delete_citizen(db: Database, citizen: Citizen, by: User) -> None:
+    """Delete the record for good (the audit log keeps that it existed and who deleted it, not the name)."""
+    audit.record(db, audit.DELETE, "citizen", citizen.id, by=by, municipality_id=citizen.municipality_id)
+    db.session.delete(citizen)
+    db.session.commit()
+
+
 def record_view(db: Database, citizen: Citizen, by: User) -> None:
     audit.record(db, audit.VIEW, "citizen", citizen.id, by=by, municipality_id=citizen.municipality_id)
     db.session.commit()
+
+
+def _matching(municipality: Municipality, flt: CitizenFilter) -> Select[Citizen]:
+    stmt: Select[Citizen] = select(Citizen).where(Citizen.municipality_id == municipality.id)
+    # Each word must occur in the name, in any order ("hansen mette" finds "Mette Hansen").
+    for word in flt.query.casefold().split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Citizen.search_name.like(f"%{escaped}%", escape="\\"))
+    if flt.status is not None:
+        stmt = stmt.where(Citizen.status == flt.status)
+    if flt.contact_person_id is not None:
+        stmt = stmt.where(Citizen.contact_person_id == flt.contact_person_id)
+    return stmt.order_by(Citizen.search_name, Citizen.id)
 
 
 def find_citizens(
     db: Database,
     municipality: Municipality,
     by: User,
+    flt: CitizenFilter = CitizenFilter(),
     *,
-    query: str = "",
-    status: CitizenStatus | None = None,
-    contact_person_id: int | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> CitizenPage:
     """Search by name, filter by status and contact person, one page at a time; logs the search."""
-    stmt: Select[tuple[Citizen]] = select(Citizen).where(Citizen.municipality_id == municipality.id)
-    query = query.strip()
-    if query:
-        # Each word must occur in the name, in any order ("hansen mette" finds "Mette Hansen").
-        for word in query.casefold().split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(Citizen.search_name.like(f"%{escaped}%", escape="\\"))
-    if status is not None:
-        stmt = stmt.where(Citizen.status == status)
-    if contact_person_id is not None:
-        stmt = stmt.where(Citizen.contact_person_id == contact_person_id)
+    stmt = _matching(municipality, flt)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    items = list(
-        db.session.scalars(
-            stmt.order_by(Citizen.search_name, Citizen.id).limit(per_page).offset((page - 1) * per_page)
-        )
-    )
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     audit.record(
         db,
         audit.SEARCH,
@@ -218,11 +238,26 @@ def find_citizens(
         None,
         by=by,
         municipality_id=municipality.id,
-        query=query,
-        status=status.value if status else None,
-        contact_person_id=contact_person_id,
         page=page,
         shown=[c.id for c in items],
+        **flt.audit_details(),
     )
     db.session.commit()
     return CitizenPage(items=items, total=total, page=page, per_page=per_page)
+
+
+def export_citizens(db: Database, municipality: Municipality, by: User, flt: CitizenFilter) -> list[Citizen]:
+    """Every record the filter matches, for a CSV export; logs which records left the system."""
+    items = list(db.session.scalars(_matching(municipality, flt)))
+    audit.record(
+        db,
+        audit.EXPORT,
+        "citizen",
+        None,
+        by=by,
+        municipality_id=municipality.id,
+        exported=[c.id for c in items],
+        **flt.audit_details(),
+    )
+    db.session.commit()
+    return items

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,34 +32,86 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _filter_from_args() -> services.CitizenFilter:
+    """The search in the query string; anything unknown is ignored rather than an error."""
+    status_arg = request.args.get("status", "")
+    contact = _int_arg("contact")
+    if request.args.get("contact") == "me":
+        contact = current_user.id
+    return services.CitizenFilter(
+        query=request.args.get("q", "")[:100].strip(),
+        status=CitizenStatus(status_arg) if status_arg in CitizenStatus._value2member_map_ else None,
+        contact_person_id=contact,
+    )
+
+
 @bp.route("/")
 @require_role(*STAFF_ROLES)
 def index() -> ResponseReturnValue:
     db = _db()
     municipality = current_municipality()
-    status_arg = request.args.get("status", "")
-    status = CitizenStatus(status_arg) if status_arg in CitizenStatus._value2member_map_ else None
-    contact = _int_arg("contact")
-    if request.args.get("contact") == "me":
-        contact = current_user.id
-    query = request.args.get("q", "")[:100]
-    page = services.find_citizens(
-        db,
-        municipality,
-        current_user,
-        query=query,
-        status=status,
-        contact_person_id=contact,
-        page=_int_arg("page") or 1,
-    )
+    flt = _filter_from_args()
+    page = services.find_citizens(db, municipality, current_user, flt, page=_int_arg("page") or 1)
     return render_template(
         "citizens/index.html",
         page=page,
-        query=query,
-        status=status,
-        contact=contact,
+        query=flt.query,
+        status=flt.status,
+        contact=flt.contact_person_id,
         statuses=STATUS_LABELS,
         contact_people=services.contact_people(db, municipality),
+    )
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to Excel: neutralise it (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/export.csv")
+@require_role(*STAFF_ROLES)
+def export() -> ResponseReturnValue:
+    """The citizens matching the current search as CSV (semicolons and a BOM, as Danish Excel expects)."""
+    citizens = services.export_citizens(_db(), current_municipality(), current_user, _filter_from_args())
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(
+        [
+            _("Name"),
+            _("E-mail"),
+            _("Phone"),
+            _("Address"),
+            _("Contact person"),
+            _("Status"),
+            _("Status since"),
+            _("Flex job approved"),
+            _("Flex job approved on"),
+            _("Mental health basis"),
+        ]
+    )
+    yes, no = _("yes"), _("no")
+    for c in citizens:
+        writer.writerow(
+            _csv_cell(v)
+            for v in (
+                c.name,
+                c.email,
+                c.phone,
+                c.address,
+                c.contact_person.name if c.contact_person else "",
+                STATUS_LABELS[c.status],
+                c.status_since.isoformat(),
+                yes if c.flexjob_approved else no,
+                c.flexjob_approved_on.isoformat() if c.flexjob_approved_on else "",
+                yes if c.flexjob_mental_health_basis else no,
+            )
+        )
+    filename = f"{_('citizens')}-{current_municipality().slug}-{date.today().isoformat()}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
@@ -106,7 +162,6 @@ def show(citizen_id: int) -> ResponseReturnValue:
         citizen=citizen,
         statuses=STATUS_LABELS,
         panels=sorted(panels, key=lambda p: p.order),
-        can_read_audit=current_user.role_in(citizen.municipality_id) == Role.ADMIN,
     )
 
 
@@ -130,6 +185,21 @@ def edit(citizen_id: int) -> ResponseReturnValue:
         return done
     status = 400 if request.method == "POST" else 200
     return render_template("citizens/form.html", form=form, citizen=citizen), status
+
+
+@bp.route("/<int:citizen_id>/delete", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def delete(citizen_id: int) -> ResponseReturnValue:
+    """Delete a record for good; only a municipality admin, and only after a confirmation page."""
+    db = _db()
+    citizen = get_scoped_or_404(db, Citizen, citizen_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = citizen.name
+        services.delete_citizen(db, citizen, current_user)
+        flash(_("The record of %(name)s is deleted.", name=name), "success")
+        return redirect(url_for("citizens.index"))
+    return render_template("citizens/delete.html", form=form, citizen=citizen)
 
 
 @bp.route("/<int:citizen_id>/end", methods=["GET", "POST"])
