@@ -1,7 +1,9 @@
 """The public API of broen for plugins: everything a plugin may import from the core.
 
 Anything not named here is private to the core and may change without notice. A plugin talks to
-the core through the hooks in `broen.core.hookspecs` and these helpers only.
+the core through the hooks in `broen.core.hookspecs` and these helpers only (plus Flask, SQLAlchemy
+and WTForms themselves). `gettext`/`lazy_gettext` are Flask-Babel's: a plugin's `translations/`
+folder, next to its module, is found by itself.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 
 from broen.admin.views import ScopedModelView
 from broen.calendar.events import CalendarEvent
@@ -27,7 +30,10 @@ def db() -> Database:
 
 
 def plugin_settings(plugin: str, municipality: Municipality) -> dict[str, Any]:
-    """A plugin's settings in a municipality: defaults overlaid with what its admin saved."""
+    """A plugin's settings in a municipality: defaults overlaid with what its admin saved.
+
+    Every key of the plugin's `PluginInfo.defaults` is there, with the type of its default.
+    """
     settings: dict[str, Any] = current_app.extensions["broen.plugins"].settings(plugin, municipality)
     return settings
 
@@ -52,7 +58,9 @@ __all__ = [
     "current_role",
     "db",
     "get_scoped_or_404",
+    "gettext",
     "hookimpl",
+    "lazy_gettext",
     "plugin_settings",
     "require_role",
     "scoped",

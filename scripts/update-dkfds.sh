@@ -17,6 +17,7 @@ cp "$src/js/dkfds.min.js" "$dest/js/"
 cp -r "$src/fonts/IBMPlexSans/complete/woff" "$src/fonts/IBMPlexSans/complete/woff2" \
   "$dest/fonts/IBMPlexSans/complete/"
 cp "$src/img/all-svg-icons.svg" "$src/img/logo-borgerdk.svg" "$src/img/logo-placeholder.png" "$dest/img/"
+cp -r "$src/img/svg-icons" "$dest/img/"  # the CSS draws selects, checkboxes, alerts... with these
 cp "$src/LICENSE.md" "$dest/"
 node -e 'console.log(require(process.argv[1]).version)' "$work/package/package.json" > "$dest/VERSION"
 echo "dkfds $(cat "$dest/VERSION") vendored into broen/static/dkfds"

@@ -7,6 +7,7 @@ Each backend's schema is migrated once per session into a template; each test ge
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 import sys
@@ -24,15 +25,15 @@ from werkzeug.test import TestResponse
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
 
-import broen_example  # noqa: E402
+import broen_example
 
-from broen.core import accounts  # noqa: E402
-from broen.core.app import create_app  # noqa: E402
-from broen.core.citizens.services import CitizenData, create_citizen  # noqa: E402
-from broen.core.config import load_settings  # noqa: E402
-from broen.core.migrate import upgrade  # noqa: E402
-from broen.core.models import Municipality, Role, User  # noqa: E402
-from tests.fixtures.postgres import postgres_server  # noqa: E402
+from broen.core import accounts
+from broen.core.app import create_app
+from broen.core.citizens.services import CitizenData, create_citizen
+from broen.core.config import load_settings
+from broen.core.migrate import upgrade
+from broen.core.models import Municipality, Role, User
+from tests.fixtures.postgres import postgres_server
 
 PASSWORD = "correct horse battery"
 EXAMPLE_PLUGIN = ("example", broen_example)
@@ -42,8 +43,11 @@ _counter = itertools.count()
 def make_app(database_url: str, plugins: Any = (EXAMPLE_PLUGIN,), **core: Any) -> Flask:
     settings = load_settings(
         None,
-        overrides={"broen": {"mode": "development", "secret_key": "x" * 40, "database_url": database_url, **core}},
+        overrides={
+            "broen": {"mode": "development", "secret_key": "x" * 40, "database_url": database_url, **core}
+        },
         environ={},
+        read_file=False,
     )
     return create_app(settings, extra_plugins=plugins, testing=True)
 
@@ -146,16 +150,27 @@ def _make_world(app: Flask) -> World:
         municipalities[slug] = m
         accounts.set_plugin_enabled(db, m, "example", True)
         for role in Role:
-            u = accounts.create_user(db, f"{role.value}@{slug}.example.dk", f"{role.value.title()} {name.split()[0]}", PASSWORD)
+            u = accounts.create_user(
+                db, f"{role.value}@{slug}.example.dk", f"{role.value.title()} {name.split()[0]}", PASSWORD
+            )
             accounts.grant_role(db, u, m, role)
             users[f"{role.value}@{slug}"] = u
-    users["installation"] = accounts.create_user(db, "root@broen.example.dk", "Installation Admin", PASSWORD, installation_admin=True)
+    users["installation"] = accounts.create_user(
+        db, "root@broen.example.dk", "Installation Admin", PASSWORD, installation_admin=True
+    )
     world = World(municipalities, users)
     for slug, m in municipalities.items():
         by = users[f"coordinator@{slug}"]
         world.citizens[slug] = [
             create_citizen(
-                db, m, by, CitizenData(name=f"{first} {slug.title()}", contact_person_id=by.id, email=f"{first.lower()}@{slug}.example.dk")
+                db,
+                m,
+                by,
+                CitizenData(
+                    name=f"{first} {slug.title()}",
+                    contact_person_id=by.id,
+                    email=f"{first.lower()}@{slug}.example.dk",
+                ),
             ).id
             for first in ("Anna", "Bo", "Carl")
         ]
@@ -196,3 +211,14 @@ def make_client(app: Flask) -> Any:
         return app.test_client()  # type: ignore[return-value]
 
     return make
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI=true a skipped test fails the run: green must mean PostgreSQL and the browser ran."""
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; every test must run in CI.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -42,7 +42,7 @@ def init_admin(app: Flask, db: Database, plugins: PluginRegistry) -> Admin:
         admin.add_view(MembershipView(Membership, db.session, name=_l("Roles")))
         admin.add_view(PluginsView(name=_l("Plugins"), endpoint="plugins"))
         admin.add_view(AuditView(AuditEntry, db.session, name=_l("Audit log")))
-        plugins.pm.hook.broen_register_admin_views(admin=admin, session=db.session)
+        plugins.register_admin_views(admin, db.session)
     # Admin forms carry Flask-Admin's own SecureForm token; Flask-WTF's global check would reject it.
     for view in admin._views:
         csrf.exempt(view.blueprint)

@@ -6,34 +6,75 @@ a single row by id — is filtered, so an id from another municipality answers 4
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.form import SecureForm
+from flask_admin.form import SecureForm as _FlaskAdminSecureForm
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import inspect, or_, select
+from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectChoice, SelectField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
-from broen.core import audit
+from broen.core import accounts, audit
 from broen.core.auth import hash_password
-from broen.core.models import Membership, Municipality, PluginState, Role, User
+from broen.core.models import AuditEntry, Membership, Municipality, PluginState, Role, User
 from broen.core.plugins import PluginRegistry, registry
-from broen.core.tenancy import memberships_with
+
+log = logging.getLogger(__name__)
+
+
+class SecureForm(_FlaskAdminSecureForm):  # type: ignore[misc]
+    """Flask-Admin's SecureForm, rendering its own hidden fields through `hidden_tag`.
+
+    Without `hidden_tag`, Flask-Admin's form template also renders Flask-WTF's global `csrf_token()`
+    under the same name, before this form's token; a browser posts both, WTForms reads the first, and
+    every admin form fails its CSRF check.
+    """
+
+    def hidden_tag(self, *fields: Any) -> Markup:
+        chosen = [getattr(self, f) if isinstance(f, str) else f for f in fields] or list(self)
+        return Markup("\n").join(f() for f in chosen if isinstance(f.widget, HiddenInput))
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Municipality admin"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.MENTOR: _l("Volunteer mentor"),
+    Role.PARTICIPANT: _l("Participant"),
+}
+ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
 def admin_municipality_ids() -> list[int]:
-    """The municipalities the current user administers (installation admins: all)."""
+    """The municipalities the current user administers (installation admins: all).
+
+    Read from the database, not from `current_user.memberships`: while a form is being saved those
+    objects may already carry the change being checked (an admin editing their own role).
+    """
     if not current_user.is_authenticated or not current_user.is_active:
         return []
-    if current_user.is_installation_admin:
-        db = current_app.extensions["broen.db"]
-        return list(db.session.scalars(select(Municipality.id)))
-    return memberships_with(current_user, Role.ADMIN)
+    session = _session()
+    with session.no_autoflush:
+        if current_user.is_installation_admin:
+            return list(session.scalars(select(Municipality.id)))
+        return list(
+            session.scalars(
+                select(Membership.municipality_id).where(
+                    Membership.user_id == current_user.id, Membership.role == Role.ADMIN
+                )
+            )
+        )
 
 
 def _session() -> Any:
@@ -60,13 +101,47 @@ class IndexView(AdminIndexView):  # type: ignore[misc]
         return _deny()
 
 
-class ScopedModelView(ModelView):  # type: ignore[misc]
+class BroenModelView(ModelView):  # type: ignore[misc]
+    """What every broen model view shares: SecureForm's CSRF token, refusals that are flashed as plain
+    messages, filter URLs that do not change with the language, and no SQL in error messages."""
+
+    form_base_class = SecureForm
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        return _deny()
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, IntegrityError):
+            _session().rollback()  # before anything reads from the session again (the locale does)
+            # Flask-Admin would flash the SQL statement with its parameters (a password hash among them).
+            log.warning(
+                "%s: a change broke a database constraint (%s)", self.endpoint, type(exc.orig).__name__
+            )
+            flash(_("That conflicts with a record that exists already."), "error")
+            return True
+        return bool(super().handle_view_exception(exc))
+
+    @action("delete", _l("Delete"), _l("Are you sure you want to delete the selected records?"))
+    def action_delete(self, ids: Any) -> None:
+        # Row ids arrive as text; PostgreSQL will not compare an integer key with text (a 500 before).
+        super().action_delete([int(i) for i in ids if str(i).isdigit()])
+
+    def get_filter_arg(self, index: int, flt: Any) -> str:
+        # `?flt0_object_id_equals=7` rather than `?flt0_14=7`, and the same in Danish and English, so
+        # other pages can link to a filtered list (the citizen page links to its audit trail).
+        column = getattr(flt, "column", None)
+        key = getattr(column, "key", None) or getattr(column, "name", None) or str(index)
+        operation = flt.operation()
+        operation = getattr(operation, "_args", [operation])[0]  # the untranslated text of a lazy string
+        return re.sub(r"[^a-z0-9]+", "_", f"{key} {operation}".lower()).strip("_")
+
+
+class ScopedModelView(BroenModelView):
     """A ModelView over a tenant table (one with `municipality_id`), for municipality admins.
 
     Set `plugin = "<name>"` on a plugin's view: it is then shown only where that plugin is turned on.
     """
 
-    form_base_class = SecureForm
     plugin: str | None = None
     can_view_details = True
     page_size = 25
@@ -86,9 +161,6 @@ class ScopedModelView(ModelView):  # type: ignore[misc]
     def is_accessible(self) -> bool:
         return _gate() and bool(self.municipality_ids())
 
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        return _deny()
-
     def scope_filter(self) -> Any:
         return self.model.municipality_id.in_(self.municipality_ids())
 
@@ -103,21 +175,23 @@ class ScopedModelView(ModelView):  # type: ignore[misc]
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         # A municipality chosen in the form must be one the admin administers (forged POSTs included).
-        if model.municipality_id not in self.municipality_ids():
-            raise ValueError(_("You do not administer that municipality."))
+        # The form sets the `municipality` relationship; `municipality_id` follows it only on a flush.
+        allowed = self.municipality_ids()  # before the flush writes the change being checked
+        _session().flush()
+        if model.municipality_id not in allowed:
+            raise ValidationError(_("You do not administer that municipality."))
 
     def _municipality_query(self) -> Any:
         return lambda: _session().query(Municipality).filter(Municipality.id.in_(self.municipality_ids()))
 
     @property
-    def form_args(self) -> dict[str, Any]:  # type: ignore[override]
+    def form_args(self) -> dict[str, Any]:
         return {"municipality": {"query_factory": self._municipality_query()}}
 
 
-class MunicipalityView(ModelView):  # type: ignore[misc]
+class MunicipalityView(BroenModelView):
     """Installation admins create municipalities; nobody deletes one here (it holds citizen records)."""
 
-    form_base_class = SecureForm
     can_delete = False
     column_list = ("slug", "name", "timezone", "created_at")
     form_columns = ("slug", "name", "timezone")
@@ -130,8 +204,27 @@ class MunicipalityView(ModelView):  # type: ignore[misc]
     def is_accessible(self) -> bool:
         return bool(current_user.is_authenticated and current_user.is_installation_admin)
 
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        return _deny()
+    def on_model_change(self, form: Any, model: Municipality, is_created: bool) -> None:
+        # The same rules as `broen municipality create`: a slug must not shadow broen's own URLs.
+        model.slug = (model.slug or "").strip().lower()
+        if not accounts.SLUG.match(model.slug) or model.slug in accounts.RESERVED_SLUGS:
+            raise ValidationError(
+                _("Short name: use 2-40 lower-case letters, digits or hyphens, not a reserved word.")
+            )
+        try:
+            ZoneInfo(model.timezone or "")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(_("Time zone: use a name such as Europe/Copenhagen.")) from None
+        fields = _changed_fields(model)  # before the flush, which forgets what changed
+        _session().flush()
+        audit.record(
+            current_app.extensions["broen.db"],
+            audit.CREATE if is_created else audit.UPDATE,
+            "municipality",
+            model.id,
+            municipality_id=model.id,
+            fields=fields,
+        )
 
 
 class MembershipView(ScopedModelView):
@@ -141,6 +234,9 @@ class MembershipView(ScopedModelView):
     form_columns = ("user", "municipality", "role")
     column_labels = {"user": _l("User"), "municipality": _l("Municipality"), "role": _l("Role")}
     column_filters = ("role",)
+    column_formatters = {"role": lambda view, context, model, name: ROLE_LABELS[Role(model.role)]}
+    # A plain select of Role members (Flask-Admin's enum field compares names with values).
+    form_overrides = {"role": SelectField}
 
     def _user_query(self) -> Any:
         # Admins choose among users already in their municipalities (new people: create a user).
@@ -155,27 +251,91 @@ class MembershipView(ScopedModelView):
         )
 
     @property
-    def form_args(self) -> dict[str, Any]:  # type: ignore[override]
+    def form_args(self) -> dict[str, Any]:
         return {
             "municipality": {"query_factory": self._municipality_query()},
             "user": {"query_factory": self._user_query()},
+            "role": {"choices": ROLE_CHOICES, "coerce": Role},
         }
+
+    def edit_form(self, obj: Any = None) -> Any:
+        # A role belongs to one person in one municipality: editing it changes the role, nothing else
+        # (moving it to another person or place would be a way round the checks on creating one).
+        form = super().edit_form(obj)
+        del form.user
+        del form.municipality
+        return form
+
+    @staticmethod
+    def _is_own_admin_role(model: Membership) -> bool:
+        return model.user_id == current_user.id and not current_user.is_installation_admin
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         super().on_model_change(form, model, is_created)
-        if (
-            model.user_id == current_user.id
-            and model.role != Role.ADMIN
-            and not current_user.is_installation_admin
-        ):
-            raise ValueError(_("You cannot take away your own admin role."))
+        if self._is_own_admin_role(model) and model.role != Role.ADMIN:
+            raise ValidationError(_("You cannot take away your own admin role."))
+        audit.record(
+            current_app.extensions["broen.db"],
+            audit.CREATE if is_created else audit.UPDATE,
+            "membership",
+            model.id,
+            municipality_id=model.municipality_id,
+            user_id=model.user_id,
+            role=model.role.value,
+        )
+
+    def on_model_delete(self, model: Any) -> None:
+        if self._is_own_admin_role(model) and model.role == Role.ADMIN:
+            raise ValidationError(_("You cannot take away your own admin role."))
+        audit.record(
+            current_app.extensions["broen.db"],
+            audit.DELETE,
+            "membership",
+            model.id,
+            municipality_id=model.municipality_id,
+            user_id=model.user_id,
+            role=model.role.value,
+        )
 
 
-class UserView(ModelView):  # type: ignore[misc]
+class _FormOnly:
+    """A form field whose value the view handles itself: never copied onto the model as it is."""
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        return None
+
+
+class NewPasswordField(_FormOnly, PasswordField):  # type: ignore[misc]
+    """Hashed in `on_model_change`; the plain text never lands on the model object."""
+
+
+class FormOnlySelectField(_FormOnly, SelectField):  # type: ignore[misc]
+    pass
+
+
+def _changed_fields(model: Any) -> list[str]:
+    """Names (never values) of the columns changed on `model` in this transaction."""
+    state = inspect(model)
+    names = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    names = {"password" if n == "password_hash" else n for n in names}
+    return sorted(n for n in names if n not in ("memberships", "municipality", "user"))
+
+
+def _local_time(view: Any, context: Any, model: Any, name: str) -> str:
+    """A stored UTC time in the row's municipality's time zone (else the default), e.g.
+    2026-03-01 14:05:09 CET: admins read the audit log in the time they live in."""
+    value = getattr(model, name)
+    if value is None:
+        return ""
+    municipality = getattr(model, "municipality", None)
+    zone = municipality.timezone if municipality else current_app.config["BROEN"].broen.default_timezone
+    return str(value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z"))
+
+
+class UserView(BroenModelView):
     """Staff accounts. A municipality admin sees users of their municipalities and may change an
     account only if every municipality it works in is theirs (no reaching into a neighbour's staff)."""
 
-    form_base_class = SecureForm
     can_delete = False  # deactivate instead: the audit log still names the person
     column_list = ("name", "email", "active", "language", "last_login_at")
     column_searchable_list = ("name", "email")
@@ -196,21 +356,22 @@ class UserView(ModelView):  # type: ignore[misc]
         "language": _l("Language"),
         "last_login_at": _l("Last login"),
     }
-    form_choices = {"language": [SelectChoice("da", "Dansk"), SelectChoice("en", "English")]}
+    # A plain select: Flask-Admin's `form_choices` field cannot render WTForms 3.3's SelectChoice.
+    form_overrides = {"language": SelectField}
+    form_args = {"language": {"choices": [SelectChoice("da", "Dansk"), SelectChoice("en", "English")]}}
+    column_formatters = {"last_login_at": _local_time}
     form_extra_fields = {
-        "new_password": PasswordField(
+        "new_password": NewPasswordField(
             _l("New password"),
             validators=[Optional(), Length(min=10, message=_l("At least 10 characters."))],
         ),
-        "first_municipality": SelectField(_l("Municipality"), coerce=int, validate_choice=False),
-        "first_role": SelectField(_l("Role"), choices=[SelectChoice(r.value, r.value) for r in Role]),
+        # Choices are the municipalities the admin administers, set per request in `create_form`.
+        "first_municipality": FormOnlySelectField(_l("Municipality"), coerce=int),
+        "first_role": FormOnlySelectField(_l("Role"), choices=ROLE_CHOICES),
     }
 
     def is_accessible(self) -> bool:
         return _gate()
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        return _deny()
 
     def _scope(self) -> Any:
         if current_user.is_installation_admin:
@@ -239,7 +400,10 @@ class UserView(ModelView):  # type: ignore[misc]
         db = current_app.extensions["broen.db"]
         ids = admin_municipality_ids()
         form.first_municipality.choices = [
-            SelectChoice(str(m.id), m.name) for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(ids)))
+            SelectChoice(str(m.id), m.name)
+            for m in db.session.scalars(
+                select(Municipality).where(Municipality.id.in_(ids)).order_by(Municipality.name)
+            )
         ]
         return form
 
@@ -253,19 +417,39 @@ class UserView(ModelView):  # type: ignore[misc]
         return form
 
     def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
-        model.email = (model.email or "").strip().lower()
+        session = _session()
+        if model.id == current_user.id and not model.active:
+            # First: until this is refused, the admin's own account reads as inactive (logged out).
+            raise ValidationError(_("You cannot deactivate your own account."))
         if not is_created and not self._may_change(model):
-            raise ValueError(_("This account also works in a municipality you do not administer."))
+            raise ValidationError(_("This account also works in a municipality you do not administer."))
+        model.email = (model.email or "").strip().lower()
+        with session.no_autoflush:
+            taken = session.scalar(select(User.id).where(User.email == model.email, User.id != model.id))
+        if taken is not None:
+            raise ValidationError(_("A user with that e-mail exists already."))
         if form.new_password.data:
             model.password_hash = hash_password(form.new_password.data)
         elif is_created:
-            raise ValueError(_("A new account needs a password."))
+            raise ValidationError(_("A new account needs a password."))
+        mine = admin_municipality_ids()
         if is_created:
-            if form.first_municipality.data not in admin_municipality_ids():
-                raise ValueError(_("You do not administer that municipality."))
+            if form.first_municipality.data not in mine:
+                raise ValidationError(_("You do not administer that municipality."))
             model.memberships.append(
                 Membership(municipality_id=form.first_municipality.data, role=Role(form.first_role.data))
             )
+        fields = _changed_fields(model)
+        session.flush()
+        where = [m.municipality_id for m in model.memberships if m.municipality_id in mine]
+        audit.record(
+            current_app.extensions["broen.db"],
+            audit.CREATE if is_created else audit.UPDATE,
+            "user",
+            model.id,
+            municipality_id=where[0] if where else None,
+            fields=fields,
+        )
 
 
 class AuditView(ScopedModelView):
@@ -295,7 +479,17 @@ class AuditView(ScopedModelView):
         "remote_addr": _l("From address"),
         "details": _l("Details"),
     }
+    column_formatters = {"at": _local_time}
+    column_formatters_detail = {"at": _local_time}
     page_size = 50
+
+    def scope_filter(self) -> Any:
+        # Entries about no municipality (an installation admin's own work) are for installation admins.
+        if current_user.is_installation_admin:
+            return or_(
+                AuditEntry.municipality_id.in_(self.municipality_ids()), AuditEntry.municipality_id.is_(None)
+            )
+        return super().scope_filter()
 
 
 class PluginsView(BaseView):  # type: ignore[misc]
@@ -316,7 +510,7 @@ class PluginsView(BaseView):  # type: ignore[misc]
 
     def _state(self, municipality: Municipality, name: str) -> PluginState:
         db = current_app.extensions["broen.db"]
-        state = db.session.scalar(
+        state: PluginState | None = db.session.scalar(
             select(PluginState).where(
                 PluginState.municipality_id == municipality.id, PluginState.plugin == name
             )
@@ -346,26 +540,19 @@ class PluginsView(BaseView):  # type: ignore[misc]
         ]
         return self.render("admin/broen_plugins.html", rows=rows, form=SecureForm())
 
-    @expose("/<int:municipality_id>/<name>/toggle", methods=["POST"])
-    def toggle(self, municipality_id: int, name: str) -> Any:
+    # The URL says <plugin>, not <name>: Flask-Admin's _handle_view takes `name` itself (TypeError).
+    @expose("/<int:municipality_id>/<plugin>/toggle", methods=["POST"])
+    def toggle(self, municipality_id: int, plugin: str) -> Any:
         municipality = self._municipality(municipality_id)
-        if name not in registry().info or not SecureForm(request.form).validate():
+        if plugin not in registry().info:
+            abort(404)
+        if not SecureForm(request.form).validate() or request.form.get("enabled") not in ("0", "1"):
             abort(400)
+        enabled = request.form["enabled"] == "1"
         db = current_app.extensions["broen.db"]
-        state = self._state(municipality, name)
-        state.enabled = request.form.get("enabled") == "1"
-        audit.record(
-            db,
-            audit.UPDATE,
-            "plugin_state",
-            None,
-            municipality_id=municipality.id,
-            plugin=name,
-            enabled=state.enabled,
-        )
-        db.session.commit()
-        title = registry().info[name].title(current_user.language)
-        if state.enabled:
+        accounts.set_plugin_enabled(db, municipality, plugin, enabled, by=current_user._get_current_object())
+        title = registry().info[plugin].title(current_user.language)
+        if enabled:
             flash(
                 _(
                     "%(plugin)s is now on in %(municipality)s.",
@@ -385,8 +572,9 @@ class PluginsView(BaseView):  # type: ignore[misc]
             )
         return redirect(url_for(".index"))
 
-    @expose("/<int:municipality_id>/<name>/settings", methods=["GET", "POST"])
-    def settings(self, municipality_id: int, name: str) -> Any:
+    @expose("/<int:municipality_id>/<plugin>/settings", methods=["GET", "POST"])
+    def settings(self, municipality_id: int, plugin: str) -> Any:
+        name = plugin
         municipality = self._municipality(municipality_id)
         plugins = registry()
         info = plugins.info.get(name)
@@ -398,7 +586,9 @@ class PluginsView(BaseView):  # type: ignore[misc]
         if request.method == "POST" and form.validate():
             db = current_app.extensions["broen.db"]
             state = self._state(municipality, name)
-            state.settings = {key: form[key].data for key in info.defaults if key in form}
+            state.settings = plugins.encode_settings(
+                name, {key: form[key].data for key in info.defaults if key in form}
+            )
             audit.record(
                 db,
                 audit.UPDATE,

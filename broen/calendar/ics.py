@@ -35,4 +35,5 @@ def build_ics(name: str, events: Iterable[CalendarEvent]) -> bytes:
         if ev.url:
             vevent.add("url", ev.url)
         cal.add_component(vevent)
-    return cal.to_ical()
+    body: bytes = cal.to_ical()
+    return body

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from flask import Flask, abort, g, request
+from flask import Blueprint, Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from broen.core import auth, i18n, security, tenancy
 from broen.core.config import Settings, load_settings
 from broen.core.db import Database
-from broen.core.plugins import PluginRegistry, build_plugin_manager
+from broen.core.plugins import PluginError, PluginRegistry, build_plugin_manager
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ def create_app(
 
     app.register_blueprint(calendar_views.bp)
     _register_plugin_blueprints(app, plugins)
+    _add_plugin_translations(app, plugins)
 
     from broen.admin import init_admin
 
@@ -82,21 +86,24 @@ def create_app(
 
 def _register_plugin_blueprints(app: Flask, plugins: PluginRegistry) -> None:
     owners: dict[str, str] = {}
-    hook = plugins.pm.hook.broen_register_blueprints
-    for impl in hook.get_hookimpls():
-        for bp in impl.function(app) or ():
+    for name, blueprints in plugins.call_each("broen_register_blueprints", app=app):
+        if isinstance(blueprints, Blueprint) or not all(isinstance(bp, Blueprint) for bp in blueprints or ()):
+            raise PluginError(f"plugin {name!r}: broen_register_blueprints must return a list of Blueprints")
+        for bp in blueprints or ():
             public = bp.name.endswith("_public")
-            prefix = (
-                f"/<municipality>/public/{impl.plugin_name}"
-                if public
-                else (f"/<municipality>/{impl.plugin_name}")
-            )
-            app.register_blueprint(bp, url_prefix=prefix)
-            owners[bp.name] = impl.plugin_name
+            prefix = f"/<municipality>/public/{name}" if public else f"/<municipality>/{name}"
+            try:
+                app.register_blueprint(bp, url_prefix=prefix)
+            except ValueError as exc:  # e.g. a blueprint name the core or another plugin uses
+                raise PluginError(f"plugin {name!r}: blueprint {bp.name!r}: {exc}") from exc
+            owners[bp.name] = name
     app.extensions["broen.blueprint_owners"] = owners
 
     @app.before_request
     def plugin_enabled_here() -> Any:
+        # An app context (and its g) may serve more than one request (tests hold one): failures of
+        # an earlier request must not be shown on this one.
+        g.pop("plugin_failures", None)
         # A plugin's pages exist only in municipalities that have turned it on.
         if request.blueprint is None:
             return None
@@ -106,3 +113,17 @@ def _register_plugin_blueprints(app: Flask, plugins: PluginRegistry) -> None:
         if "municipality" not in g or not plugins.is_enabled(owner, g.municipality):
             abort(404)
         return None
+
+
+def _add_plugin_translations(app: Flask, plugins: PluginRegistry) -> None:
+    """A plugin's `translations/` folder (next to its module, as `templates/`) is found by itself.
+
+    Plugin catalogues are read before the core's, so a plugin cannot change the core's own texts.
+    """
+    found = []
+    for _name, plugin in plugins.pm.list_name_plugin():
+        module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+        file = getattr(module, "__file__", None)
+        if file and (Path(file).parent / "translations").is_dir():
+            found.append(str(Path(file).parent / "translations"))
+    app.extensions["babel"].translation_directories[:0] = found

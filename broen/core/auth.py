@@ -2,18 +2,22 @@
 
 Password guessing is slowed per account and per address (both counted in the database, so it holds
 across processes). Passwords are never logged; a failed login says only that e-mail or password was
-wrong, so it does not reveal which accounts exist.
+wrong, so it does not reveal which accounts exist. A session ends when its account is deactivated or
+its password changes (the session remembers a key derived from the password hash).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +25,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from broen.core.db import Database, utcnow
 from broen.core.models import LoginFailure, User
@@ -35,6 +39,9 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Log in to see this page.")
 
+#: The session entry that ties a session to the password it was opened with.
+SESSION_KEY = "broen_auth"
+
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
@@ -47,13 +54,36 @@ def verify_password(user: User | None, password: str) -> bool:
         return False
 
 
+def session_key(user: User) -> str:
+    """Changes whenever the password does; an HMAC, so the cookie says nothing about the hash."""
+    secret = str(current_app.secret_key).encode()
+    return hmac.new(secret, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (an open redirect lends our login to phishing).
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so a path with a tab or
+    a backslash between its first two slashes would leave the site: only plain local paths pass.
+    """
+    if not target or any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
 class LoginForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(_l("E-mail"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 class AccountForm(FlaskForm):  # type: ignore[misc]
-    language = SelectField(_l("Language"), choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")]
+    )
+    current_password = PasswordField(_l("Current password"), validators=[Optional()])
     password = PasswordField(
         _l("New password"),
         validators=[Optional(), Length(min=10, message=_l("At least 10 characters."))],
@@ -110,14 +140,13 @@ def login() -> ResponseReturnValue:
         user = db.session.scalar(select(User).where(User.email == email))
         if verify_password(user, form.password.data) and user is not None and user.active:
             db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(form.password.data)  # stronger parameters since
             user.last_login_at = utcnow()
             db.session.commit()
             login_user(user)
-            target = request.args.get("next", "")
-            # Only local paths: an open redirect would let a phishing link borrow our login page.
-            if not target.startswith("/") or target.startswith("//") or "\\" in target:
-                target = url_for("core.index")
-            return redirect(target)
+            session[SESSION_KEY] = session_key(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
         db.session.add(LoginFailure(email=email, remote_addr=addr))
         db.session.commit()
         flash(_("Wrong e-mail or password."), "error")
@@ -128,33 +157,57 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     # POST with a CSRF token: a link or an image elsewhere cannot log people out.
     logout_user()
+    session.pop(SESSION_KEY, None)
     flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/me", methods=["GET", "POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def account() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     form = AccountForm(obj=user)
     if form.validate_on_submit():
-        user.language = form.language.data
+        db = _db()
         if form.password.data:
+            # Whoever holds an open session must still know the password to change it; wrong guesses
+            # count towards the same lock-out as failed logins.
+            minutes = _locked_for(db, user.email, request.remote_addr or "unknown")
+            if minutes:
+                flash(
+                    _("Too many failed attempts. Wait %(minutes)d minutes and try again.", minutes=minutes),
+                    "error",
+                )
+                return render_template("auth/account.html", form=form), 429
+            if not verify_password(user, form.current_password.data or ""):
+                db.session.add(LoginFailure(email=user.email, remote_addr=request.remote_addr or "unknown"))
+                db.session.commit()
+                form.current_password.errors.append(_("That is not your current password."))
+                return render_template("auth/account.html", form=form), 400
             user.password_hash = hash_password(form.password.data)
-        _db().session.commit()
+        user.language = form.language.data
+        db.session.commit()
+        # This session goes on with the new password; every other session of the account ends.
+        session[SESSION_KEY] = session_key(user)
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/account.html", form=form), status
 
 
 def init_app(app: Flask, db: Database) -> None:
     login_manager.init_app(app)
 
-    @login_manager.user_loader  # type: ignore[misc]
+    @login_manager.user_loader
     def load_user(user_id: str) -> Any:
+        # Checked on every request, not only at login: a deactivated account or a changed password
+        # ends the sessions that are open (Flask-Login alone would keep them going).
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, int(user_id))
         except ValueError:
             return None
+        if user is None or not user.active or session.get(SESSION_KEY) != session_key(user):
+            return None
+        return user
 
     app.register_blueprint(bp)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy.exc
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from broen.core.config import ConfigError
 
@@ -38,16 +39,23 @@ def _create_app() -> Flask:
 def init_command(path: str, development: bool) -> None:
     """Write a configuration file with a fresh secret key (never overwrites one)."""
     target = Path(path)
-    if target.exists():
-        click.echo(f"{target} exists already; left as it is.")
-        return
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     text = text.replace('secret_key = "change-me"', f'secret_key = "{secrets.token_urlsafe(48)}"', 1)
     if development:
         text = text.replace('mode = "production"', 'mode = "development"', 1)
-    target.write_text(text, encoding="utf-8")
-    target.chmod(0o600)
-    click.echo(f"Wrote {target} with a new secret key. Next: broen db upgrade, broen create-admin EMAIL.")
+    try:
+        # Created 0600 from the first byte (the secret is never readable by others), and never over an
+        # existing file.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        click.echo(f"{target} exists already; left as it is.")
+        return
+    except OSError as exc:
+        raise click.ClickException(f"{target}: cannot write the configuration ({exc.strerror})") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    broen = "broen" if target == Path("broen.toml") else f"broen --config {target}"
+    click.echo(f"Wrote {target} with a new secret key. Next: {broen} db upgrade, {broen} create-admin EMAIL.")
 
 
 @click.group("db")
@@ -98,17 +106,31 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     click.echo(f"broen is at http://{host}:{port}/ (Ctrl+C stops it)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_debugger=False)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_debugger=False)  # type: ignore[attr-defined]
 
 
 def register(app: Flask) -> None:
     """Add broen's commands (and every plugin's, through `broen_cli`) to `app.cli`."""
     for command in (db_group, create_admin, demo_command, serve):
         app.cli.add_command(command)
-    app.extensions["broen.plugins"].pm.hook.broen_cli(group=app.cli)
+    app.extensions["broen.plugins"].call_each("broen_cli", group=app.cli)
 
 
-main = FlaskGroup(
+class _BroenGroup(FlaskGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Flask prints a traceback when the app cannot be built (for `broen --help` too); a bad
+        # configuration gets its one line, and the commands that need no app are still listed.
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as exc:
+            click.echo(f"broen: {exc.format_message()}", err=True)
+            return sorted(click.Group.list_commands(self, ctx))
+        except Exception:  # noqa: S110 - Flask's own list_commands reports it, with the traceback
+            pass
+        return super().list_commands(ctx)
+
+
+main = _BroenGroup(
     name="broen",
     create_app=_create_app,
     add_version_option=False,
@@ -119,7 +141,8 @@ main = FlaskGroup(
             callback=_set_config,
             is_eager=True,
             help="The configuration file (default: $BROEN_CONFIG, or ./broen.toml).",
-            type=click.Path(dir_okay=False),
+            # No checks here: load_settings reports a missing or unreadable file in broen's one line.
+            type=click.Path(),
         )
     ],
 )
@@ -141,3 +164,12 @@ def run(argv: list[str] | None = None) -> Any:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except sqlalchemy.exc.OperationalError as exc:
+        # The server is down, the file cannot be opened, or the schema is missing: the operator's to fix.
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        click.echo(
+            f"broen: the database cannot be used ({reason}); check broen.database_url, and run "
+            "'broen db upgrade' on a new database",
+            err=True,
+        )
+        sys.exit(1)

@@ -107,9 +107,9 @@ def _build_section(name: str, cls: type[Any], data: Any) -> Any:
     return cls(**values)
 
 
-def _resolve_path(path: str | os.PathLike[str] | None) -> Path | None:
+def _resolve_path(path: str | os.PathLike[str] | None, environ: dict[str, str]) -> Path | None:
     if path is None:
-        path = os.environ.get("BROEN_CONFIG") or None
+        path = environ.get("BROEN_CONFIG") or None
     if path is None:
         default = Path("broen.toml")
         return default if default.exists() else None
@@ -120,28 +120,49 @@ def load_settings(
     path: str | os.PathLike[str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     environ: dict[str, str] | None = None,
+    *,
+    read_file: bool = True,
 ) -> Settings:
-    """Read settings from `path` (or $BROEN_CONFIG, or ./broen.toml), then environment, then overrides."""
+    """Read settings from `path` (or $BROEN_CONFIG, or ./broen.toml), then environment, then overrides.
+
+    `read_file=False` uses the defaults and `overrides` only (tests: a developer's broen.toml stays out).
+    """
     environ = dict(os.environ) if environ is None else environ
-    source = _resolve_path(path)
+    source = _resolve_path(path, environ) if read_file else None
     data: dict[str, Any] = {}
     if source is not None:
         try:
             data = tomllib.loads(source.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{source}: no such configuration file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source}: cannot read the configuration file ({exc})") from None
+            raise ConfigError(
+                f"{source}: no such configuration file (expected a TOML file; 'broen init' writes one)"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"{source}: expected a readable configuration file ({exc.strerror or exc})"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{source}: expected a UTF-8 text file ({exc.reason} at byte {exc.start})"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    # The file's shape is checked before the environment and overrides are merged into its sections.
+    for key, value in data.items():
+        if key in _SECTIONS and not isinstance(value, dict):
+            raise ConfigError(f"[{key}]: expected a table of settings, got {value!r}")
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"{key}: a setting outside any section; expected it under one of "
+                f"{', '.join(f'[{s}]' for s in _SECTIONS)}"
+            )
+        if key not in _SECTIONS:
+            raise ConfigError(f"[{key}]: unknown section (known: {', '.join(_SECTIONS)})")
     for section, values in (overrides or {}).items():
         data.setdefault(section, {}).update(values)
     for var, (section, key) in ENV_OVERRIDES.items():
         if environ.get(var):
             data.setdefault(section, {})[key] = environ[var]
-    for key in data:
-        if key not in _SECTIONS:
-            raise ConfigError(f"[{key}]: unknown section (known: {', '.join(_SECTIONS)})")
     settings = Settings(
         broen=_build_section("broen", CoreSettings, data.get("broen", {})),
         security=_build_section("security", SecuritySettings, data.get("security", {})),
@@ -189,7 +210,7 @@ def _validate(settings: Settings) -> None:
 def _check_database_url(url: str, source: Path | None) -> str:
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             f"broen.database_url: expected a URL such as 'sqlite:///broen.db' or "
             f"'postgresql+psycopg://user@host/db', got {url!r}"
@@ -206,9 +227,17 @@ def _check_database_url(url: str, source: Path | None) -> str:
         )
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+        raise ConfigError(f"broen.database_url: use 'sqlite:///...' for SQLite, got {parsed.drivername!r}")
     database = parsed.database
-    if database and database != ":memory:" and not os.path.isabs(database):
-        # A relative SQLite path is relative to the configuration file, not to the working directory.
-        base = source.parent if source is not None else Path.cwd()
-        return parsed.set(database=str((base / database).resolve())).render_as_string()
-    return url
+    if not database or database == ":memory:" or parsed.query.get("uri") == "true":
+        return url
+    # A relative SQLite path is relative to the configuration file, not to the working directory.
+    base = source.parent if source is not None else Path.cwd()
+    path = (base / database).resolve()
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"broen.database_url: expected a SQLite file in an existing directory, but {path.parent} "
+            "does not exist"
+        )
+    return parsed.set(database=str(path)).render_as_string()

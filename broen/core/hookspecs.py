@@ -7,10 +7,15 @@ entry-point group in its package's pyproject.toml::
     myplugin = "my_package.plugin"
 
 The entry-point name is the plugin's name: it prefixes its tables, its URLs (`/<municipality>/<name>/`)
-and its settings. A plugin implements only the hooks it needs; a misspelt hook name stops broen at
-start-up. Hooks marked *per municipality* are called only for plugins that municipality has turned on;
-if a plugin raises inside such a hook, the error is logged with the plugin's name, the admin is shown
-which plugin failed, and the page renders without that plugin's part.
+and its settings. A plugin implements only the hooks it needs, each marked `@broen.api.hookimpl`.
+
+Start-up hooks run once for every installed plugin; a plugin that is broken in a way start-up can see
+(a misspelt or unmarked hook, an argument the spec does not have, a missing `broen_plugin_info`, an
+exception in a start-up hook) stops broen with a `PluginError` naming the plugin. Hooks marked
+*per municipality* are called only for plugins that municipality has turned on; if a plugin raises
+inside such a hook, or answers something other than a list of the hook's item type, the error is logged
+with the plugin's name, a municipality admin is shown which plugin failed, and the page renders without
+that plugin's part. The full guide is docs/plugins.md.
 """
 
 from __future__ import annotations
@@ -38,9 +43,11 @@ hookimpl = pluggy.HookimplMarker("broen")
 def broen_plugin_info() -> PluginInfo:  # type: ignore[empty-body]
     """Describe the plugin: names in Danish and English, version, and its settings.
 
-    Called once at start-up. Return a `PluginInfo`; its `settings_form` (a WTForms form class) is what a
-    municipality admin edits in the admin under "Plugins", and `defaults` gives a value for every
-    setting. Read a municipality's values with `broen.api.plugin_settings(name, municipality)`.
+    Called once at start-up. Return a `PluginInfo` whose `name` is the plugin's entry-point name. Its
+    `settings_form` (a `wtforms.Form` class) is what a municipality admin edits in the admin under
+    "Plugins", and `defaults` gives a typed value for every field of that form (str, int, float, bool,
+    list, dict, date, datetime, time or Decimal). Read a municipality's values with
+    `broen.api.plugin_settings(name, municipality)`: they come back with the types of the defaults.
     Every plugin must implement this hook.
     """
 
@@ -53,7 +60,8 @@ def broen_register_blueprints(app: Flask) -> Sequence[Blueprint]:  # type: ignor
     municipality argument; read it with `broen.api.current_municipality()`. Requests for a municipality
     that has the plugin turned off answer 404 before the view runs. Guard every view with
     `broen.api.require_role(...)`. A blueprint whose name ends in `_public` is mounted under
-    `/<municipality>/public/<plugin name>/` and may be reached without logging in.
+    `/<municipality>/public/<plugin name>/` and may be reached without logging in. A plugin's
+    `templates/` folder is found when the blueprint is made with `template_folder="templates"`.
     """
 
 
@@ -62,19 +70,21 @@ def broen_register_admin_views(admin: Any, session: Any) -> None:
     """Add Flask-Admin views with `admin.add_view(MyView(Model, session, ...))`; called once while the
     app is built. `session` is broen's scoped SQLAlchemy session, to pass to each ModelView.
 
-    Subclass `broen.api.ScopedModelView` and set `plugin = "<your plugin name>"`: the view is then shown
+    Subclass `broen.api.ScopedModelView` (its model must have `municipality_id`): the view is then shown
     only to municipality admins, only for municipalities that have the plugin on, and only rows of
-    those municipalities.
+    those municipalities. Its `plugin` attribute is set to your plugin's name if you leave it out; a
+    view that names another plugin stops start-up.
     """
 
 
 @hookspec
-def broen_migrations() -> Path | None:  # type: ignore[empty-body]
+def broen_migrations() -> Path | None:
     """Return the folder of the plugin's Alembic revisions, or None if it has no tables.
 
-    The folder is a version location of broen's one Alembic environment. The plugin's first revision
-    sets `branch_labels = ("<plugin name>",)` and `depends_on = "core"`; `broen db upgrade` applies
-    the core's and every installed plugin's heads.
+    Called when the migrations run (`broen db upgrade`, `broen demo`). The folder is a version location
+    of broen's one Alembic environment. The plugin's first revision sets
+    `branch_labels = ("<plugin name>",)` and `depends_on = "core"`; `broen db upgrade` applies the
+    core's and every installed plugin's heads.
     """
 
 
@@ -82,7 +92,8 @@ def broen_migrations() -> Path | None:  # type: ignore[empty-body]
 def broen_menu_items(municipality: Municipality, user: User) -> Sequence[MenuItem]:  # type: ignore[empty-body]
     """*Per municipality.* Return menu entries for this user in this municipality (may be empty).
 
-    Check the user's role yourself (`user.role_in(municipality.id)`): show a user only what they may open.
+    Called on every page of a municipality a logged-in member sees. Return a list of `MenuItem`s. Check
+    the user's role yourself (`user.role_in(municipality.id)`): show a user only what they may open.
     """
 
 
@@ -92,7 +103,8 @@ def broen_worklist_items(  # type: ignore[empty-body]
 ) -> Sequence[WorklistItem]:
     """*Per municipality.* Return what needs this user's attention today, for the start page.
 
-    Keep it cheap: it runs on every visit to the start page. Return an empty list when nothing is due.
+    Return a list of `WorklistItem`s. Keep it cheap: it runs on every visit to the start page. Return
+    an empty list when nothing is due.
     """
 
 
@@ -100,8 +112,9 @@ def broen_worklist_items(  # type: ignore[empty-body]
 def broen_citizen_panels(citizen: Citizen, user: User) -> Sequence[CitizenPanel]:  # type: ignore[empty-body]
     """*Per municipality.* Return sections for the citizen's page (the citizen's municipality).
 
-    The core has already checked that `user` may see the citizen and logged the view in the audit log.
-    Render HTML with `render_template` so it is escaped.
+    Called on every view of a citizen's page. Return a list of `CitizenPanel`s. The core has already
+    checked that `user` may see the citizen and logged the view in the audit log. Render HTML with
+    `render_template` so it is escaped.
     """
 
 
@@ -111,8 +124,11 @@ def broen_calendar_events(  # type: ignore[empty-body]
 ) -> Sequence[CalendarEvent]:
     """*Per municipality.* Return the `CalendarEvent`s this plugin has for a feed between start and end.
 
-    `feed` names the feed ("public" for the municipality's public calendar, "staff" for the staff
-    calendar page); `viewer` is None for a public feed. A public feed must never name a participant.
+    Called when the staff calendar page or the municipality's public feed is built. Return a list of
+    `CalendarEvent`s (time-zone aware times, a `uid` that never changes for the same event), for the
+    time-zone aware window `start`..`end`. `feed` names the feed ("public" for the municipality's public calendar, "staff" for the
+    staff calendar page); `viewer` is None for a public feed. A public feed must never name a
+    participant.
     """
 
 
@@ -120,5 +136,6 @@ def broen_calendar_events(  # type: ignore[empty-body]
 def broen_cli(group: click.Group) -> None:
     """Add click commands to the `broen` command line, e.g. `group.add_command(my_group)`.
 
-    Commands run inside an app context, so `broen.api.db` and the services work as in a request.
+    Called once at start-up. Commands run inside an app context, so `broen.api.db` and the services
+    work as in a request (there is no current municipality: take it as an argument).
     """

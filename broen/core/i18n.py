@@ -11,8 +11,6 @@ from flask_login import current_user
 LANGUAGES = ("da", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
-babel = Babel()
-
 
 def select_locale() -> str:
     lang = request.args.get("lang")
@@ -30,4 +28,6 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Copenhagen"
-    babel.init_app(app, locale_selector=select_locale)
+    # A Babel of its own per app: Flask-Babel caches translations on it, and apps with other plugins
+    # (each may bring a catalogue) must not share that cache.
+    Babel().init_app(app, locale_selector=select_locale)

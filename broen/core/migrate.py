@@ -22,7 +22,7 @@ def alembic_config(db: Database, plugins: PluginRegistry) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     locations = [str(MIGRATIONS / "versions")]
-    for path in plugins.pm.hook.broen_migrations():
+    for _name, path in plugins.call_each("broen_migrations"):
         if path is not None:
             locations.append(str(Path(path).resolve()))
     # os.pathsep-separated, so folders with spaces in their names work.

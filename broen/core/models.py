@@ -46,7 +46,7 @@ class CitizenStatus(enum.StrEnum):
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint: readable in SQL, portable, no PostgreSQL ENUM type
+    # Stored as short strings (SQLAlchemy checks the values): readable in SQL, portable, no PostgreSQL ENUM type
     # to migrate when a value is added.
     return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
@@ -59,7 +59,7 @@ class TenantMixin:
         return mapped_column(ForeignKey("municipality.id", ondelete="RESTRICT"), index=True)
 
     @declared_attr
-    def municipality(cls) -> Mapped[Municipality]:  # noqa: N805
+    def municipality(cls) -> Mapped[Municipality]:
         return relationship("Municipality")
 
 

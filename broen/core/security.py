@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, Response, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
 from broen.core.config import Settings
@@ -40,11 +41,16 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def headers(response: Response) -> Response:
-        is_admin = request.path.startswith("/admin")
+        # "/admin" itself or below it, not every path that begins so (a municipality "adminby").
+        is_admin = request.path == "/admin" or request.path.startswith("/admin/")
         response.headers.setdefault("Content-Security-Policy", ADMIN_CSP if is_admin else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         if settings.is_production:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if "Cache-Control" not in response.headers and current_user.is_authenticated:
+            # Pages behind the login show special-category data: no copy on disk, and nothing for the
+            # Back button to show on a shared computer after logging out.
+            response.headers["Cache-Control"] = "no-store"
         return response

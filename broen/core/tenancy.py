@@ -3,6 +3,10 @@
 Every URL of tenant data starts with `/<municipality>/`. The URL processors below take the slug off
 before a view runs and put the `Municipality` on `g`; `url_for` puts it back. `scoped(Model)` is the
 only query helper views and services use for tenant rows, and `require_role` guards every view.
+
+Beneath `require_role` lies a default: a `/<municipality>/...` page outside `/<municipality>/public/`
+is only for people with a role in that municipality, so a view (a plugin's, say) that forgets
+`require_role` still shows nothing to anonymous visitors or to another municipality's staff.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ T = TypeVar("T", bound=TenantMixin)
 
 #: Who may do what: a role includes the ones after it only where said here (an admin is also staff).
 STAFF_ROLES = (Role.ADMIN, Role.COORDINATOR)
+#: Pages under this prefix are open to everyone; they must never name a citizen.
+PUBLIC_PREFIX = "/<municipality>/public/"
 
 
 def current_municipality() -> Municipality:
@@ -42,14 +48,14 @@ def current_role() -> Role | None:
     return role
 
 
-def scoped(model: type[T]) -> Select[tuple[T]]:
+def scoped(model: type[T]) -> Select[T]:
     """`select(model)` limited to the current municipality: the way to read tenant rows."""
     return select(model).where(model.municipality_id == current_municipality().id)
 
 
 def get_scoped_or_404(db: Database, model: type[T], id_: int) -> T:
     """One tenant row by id, or 404 if it does not exist *in this municipality*."""
-    row = db.session.scalar(scoped(model).where(model.id == id_))  # type: ignore[attr-defined]
+    row: T | None = db.session.scalar(scoped(model).where(model.id == id_))  # type: ignore[attr-defined,arg-type]
     if row is None:
         abort(404)
     return row
@@ -92,6 +98,17 @@ def init_app(app: Flask, db: Database) -> None:
         if municipality is None:
             abort(404)
         g.municipality = municipality
+
+    @app.before_request
+    def members_only() -> Any:
+        rule = request.url_rule
+        if "municipality" not in g or rule is None or rule.rule.startswith(PUBLIC_PREFIX):
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if current_user.role_in(g.municipality.id) is None:
+            abort(403)
+        return None
 
     @app.url_defaults
     def add_municipality(endpoint: str, values: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ ALL_ROLES = tuple(Role)
 
 
 @bp.route("/")
-@login_required  # type: ignore[misc]
+@login_required
 def index() -> ResponseReturnValue:
     """Send a user with one municipality straight there; let one with several choose."""
     memberships = sorted(current_user.memberships, key=lambda m: m.municipality.name)

@@ -1,8 +1,9 @@
 """An example third-party plugin: it lives outside `broen/` and uses only `broen.api`.
 
 It adds a page (a list of "tips" per municipality), a menu item, an admin view, calendar events,
-a worklist item, a citizen panel, a CLI command, a settings form and a table of its own with its
-own migration branch. The tests use it to prove a stranger can extend broen without touching the core.
+a worklist item, a citizen panel, a CLI command, a settings form, a Danish translation and a table of
+its own with its own migration branch. The tests use it to prove a stranger can extend broen without
+touching the core; docs/plugins.md walks through the same shape.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from typing import Any
 
 import click
 from flask import Blueprint, Flask, render_template
-from sqlalchemy import String, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import Form, IntegerField, StringField
-from wtforms.validators import NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from broen import api
 
 NAME = "example"
+STAFF = (api.Role.ADMIN, api.Role.COORDINATOR)
 
 
 class Tip(api.TenantMixin, api.Base):
@@ -29,10 +31,24 @@ class Tip(api.TenantMixin, api.Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(String(200))
 
+    def __str__(self) -> str:
+        return self.text
+
 
 class SettingsForm(Form):
-    greeting = StringField("Greeting")
-    tips_per_page = IntegerField("Tips per page", validators=[NumberRange(min=1, max=100)])
+    greeting = StringField("Greeting", validators=[Length(max=40)])
+    tips_per_page = IntegerField("Tips per page", validators=[InputRequired(), NumberRange(min=1, max=100)])
+
+
+def add_tip(municipality: api.Municipality, text: str, by: api.User | None = None) -> Tip:
+    """The one way to write a tip (views, CLI and tests alike): with its audit entry, in one commit."""
+    database = api.db()
+    tip = Tip(municipality_id=municipality.id, text=text)
+    database.session.add(tip)
+    database.session.flush()
+    api.audit.record(database, "create", "example_tip", tip.id, by=by, municipality_id=municipality.id)
+    database.session.commit()
+    return tip
 
 
 bp = Blueprint("example", __name__, template_folder="templates")
@@ -40,11 +56,11 @@ public_bp = Blueprint("example_public", __name__)
 
 
 @bp.route("/")
-@api.require_role(api.Role.ADMIN, api.Role.COORDINATOR)
+@api.require_role(*STAFF)
 def tips() -> str:
     municipality = api.current_municipality()
     settings = api.plugin_settings(NAME, municipality)
-    rows = api.db().session.scalars(api.scoped(Tip).order_by(Tip.id)).all()
+    rows = api.db().session.scalars(api.scoped(Tip).order_by(Tip.id).limit(settings["tips_per_page"])).all()
     return render_template("example/tips.html", tips=rows, greeting=settings["greeting"])
 
 
@@ -71,13 +87,14 @@ def broen_register_blueprints(app: Flask) -> list[Blueprint]:
     return [bp, public_bp]
 
 
+class TipView(api.ScopedModelView):
+    plugin = NAME
+    column_list = ("text", "municipality")
+    form_columns = ("text", "municipality")
+
+
 @api.hookimpl
 def broen_register_admin_views(admin: Any, session: Any) -> None:
-    class TipView(api.ScopedModelView):
-        plugin = NAME
-        column_list = ("text", "municipality_id")
-        form_columns = ("text", "municipality")
-
     admin.add_view(TipView(Tip, session, name="Tips", endpoint="example_tips"))
 
 
@@ -88,8 +105,8 @@ def broen_migrations() -> Path:
 
 @api.hookimpl
 def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
-    if user.role_in(municipality.id) in (api.Role.ADMIN, api.Role.COORDINATOR):
-        return [api.MenuItem("Tips", "example.tips", order=50)]
+    if user.role_in(municipality.id) in STAFF:
+        return [api.MenuItem(api.gettext("Tips"), "example.tips", order=50)]
     return []
 
 
@@ -107,17 +124,20 @@ def broen_citizen_panels(citizen: api.Citizen, user: api.User) -> list[api.Citiz
 def broen_calendar_events(
     municipality: api.Municipality, feed: str, viewer: api.User | None, start: datetime, end: datetime
 ) -> list[api.CalendarEvent]:
-    first = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    # Three weekly meetings a few days after the window opens (the window starts a month back), so
+    # they are always upcoming; the uid is the date, so the same meeting keeps its uid.
+    first = (start + timedelta(days=35)).replace(hour=16, minute=0, second=0, microsecond=0)
     return [
         api.CalendarEvent(
-            uid=f"example-{municipality.slug}-{i}@broen",
-            start=first + timedelta(days=7 * i),
-            end=first + timedelta(days=7 * i, hours=2),
+            uid=f"example-{municipality.slug}-{day:%Y%m%d}@broen",
+            start=day,
+            end=day + timedelta(hours=2),
             summary=f"Example meeting {i + 1}",
             location="Example venue",
             last_modified=datetime(2026, 11, 1, tzinfo=UTC),
         )
-        for i in range(3)
+        for i, day in enumerate(first + timedelta(days=7 * n) for n in range(3))
+        if day < end
     ]
 
 
@@ -125,5 +145,5 @@ def broen_calendar_events(
 def broen_cli(group: click.Group) -> None:
     @group.command("example-count")
     def count() -> None:
-        """Print how many tips there are."""
-        click.echo(f"{len(api.db().session.scalars(select(Tip)).all())} tips")
+        """Print how many tips there are, in every municipality."""
+        click.echo(f"{api.db().session.scalar(select(func.count()).select_from(Tip))} tips")

@@ -1,0 +1,319 @@
+"""Walking the URL map the way a curious outsider would: shared by the tenancy, security and admin tests.
+
+Every rule comes from `app.url_map`, never from a hand-made list, so a route added tomorrow (core or
+plugin) is walked the day it is added. Its arguments are filled with rows of Silkeborg, the municipality
+whose data must not leak; an argument this module cannot fill fails the test with a message saying
+where to teach it, instead of quietly skipping the route.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask_admin import BaseView
+from sqlalchemy import select
+from sqlalchemy.orm import Mapper
+from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.test import TestResponse
+
+from broen.calendar.views import PUBLIC_FEEDS
+from broen.core import accounts
+from broen.core.db import Base
+from broen.core.models import Citizen, Membership, Municipality, User
+
+#: The municipality whose data the walks try to reach from outside.
+TARGET = "silkeborg"
+#: The municipality the outsiders work in.
+OUTSIDER = "norddjurs"
+#: Methods a rule answers that say nothing about it.
+IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+#: Routes anyone may open, with the reason. Every other route needs a login, and a role for its data.
+PUBLIC_ENDPOINTS = {
+    "static": "the app's own CSS, JavaScript and images",
+    "admin.static": "Flask-Admin's CSS and JavaScript",
+    "auth.login": "where people log in",
+    "core.health": "the load balancer's health check; it answers only 'ok'",
+}
+PUBLIC_PREFIX = "/<municipality>/public/"
+PUBLIC_PREFIX_REASON = "a municipality's public pages and feeds (DESIGN.md: they never name a citizen)"
+
+
+def public_reason(rule: Rule) -> str | None:
+    """Why `rule` is open to everyone, or None if it is not."""
+    if rule.endpoint in PUBLIC_ENDPOINTS:
+        return PUBLIC_ENDPOINTS[rule.endpoint]
+    if rule.endpoint.endswith(".static"):
+        return "a plugin's static files"
+    if rule.rule.startswith(PUBLIC_PREFIX):
+        return PUBLIC_PREFIX_REASON
+    return None
+
+
+def methods(rule: Rule) -> list[str]:
+    return sorted((rule.methods or set()) - IGNORED_METHODS)
+
+
+def rules(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+
+
+def is_admin_rule(rule: Rule) -> bool:
+    return rule.rule == "/admin" or rule.rule.startswith("/admin/")
+
+
+def municipality(app: Flask, slug: str) -> Municipality:
+    db = app.extensions["broen.db"]
+    with app.app_context():
+        found: Municipality = db.session.scalars(select(Municipality).where(Municipality.slug == slug)).one()
+    return found
+
+
+def enable_every_plugin(app: Flask) -> None:
+    """Turn every installed plugin on everywhere: a route of a plugin that is off proves nothing."""
+    db = app.extensions["broen.db"]
+    with app.app_context():
+        for m in db.session.scalars(select(Municipality)).all():
+            for name in app.extensions["broen.plugins"].names:
+                accounts.set_plugin_enabled(db, m, name, True)
+
+
+# --- rows of the target municipality -----------------------------------------------------------------
+
+
+def _example_tip(app: Flask) -> None:
+    from broen_example import Tip  # the test plugin (tests/plugins), found through conftest's sys.path
+
+    db = app.extensions["broen.db"]
+    with app.app_context():
+        db.session.add(Tip(municipality_id=municipality(app, TARGET).id, text="Tip only Silkeborg may read"))
+        db.session.commit()
+
+
+#: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
+#: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
+ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
+    "example_tip": _example_tip,
+}
+
+
+def tenant_tables() -> dict[str, type[Any]]:
+    """Mapped classes with a `municipality_id`, by table name."""
+    found = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        table = getattr(cls, "__tablename__", None)
+        if table and "municipality_id" in mapper.columns:
+            found[table] = cls
+    return found
+
+
+def seed_target_rows(app: Flask) -> None:
+    """At least one row of the target municipality in every tenant table (ROW_FACTORIES fills gaps)."""
+    target = municipality(app, TARGET).id
+    db = app.extensions["broen.db"]
+    for table, cls in tenant_tables().items():
+        with app.app_context():
+            present = db.session.scalar(select(cls.id).where(cls.municipality_id == target).limit(1))
+        if present is None and table in ROW_FACTORIES:
+            ROW_FACTORIES[table](app)
+
+
+def target_row_ids(app: Flask, model: type[Any]) -> list[int]:
+    """Ids of the target municipality's rows of `model`, as an admin view lists them."""
+    db = app.extensions["broen.db"]
+    target = municipality(app, TARGET)
+    with app.app_context():
+        if model is Municipality:
+            return [target.id]
+        if model is User:
+            # Staff of the target only: an account that also works elsewhere is (rightly) visible there.
+            elsewhere = select(Membership.user_id).where(Membership.municipality_id != target.id)
+            stmt = select(User.id).where(
+                User.id.in_(select(Membership.user_id).where(Membership.municipality_id == target.id)),
+                User.id.not_in(elsewhere),
+            )
+            return list(db.session.scalars(stmt))
+        mapper: Mapper[Any] = model.__mapper__
+        if "municipality_id" not in mapper.columns:
+            pytest.fail(
+                f"tests/admin/routes.py does not know which {model.__name__} rows belong to a "
+                "municipality: teach target_row_ids()"
+            )
+        ids = list(db.session.scalars(select(model.id).where(model.municipality_id == target.id)))
+    if not ids:
+        pytest.fail(
+            f"no {TARGET} row of {model.__name__} ({mapper.local_table.name}) to try to reach: add a "
+            "factory for it to ROW_FACTORIES in tests/admin/routes.py"
+        )
+    return ids
+
+
+# --- filling rule arguments --------------------------------------------------------------------------
+
+
+def _static_file(app: Flask, rule: Rule) -> str:
+    blueprint = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else None
+    folder = app.static_folder if blueprint is None else app.blueprints[blueprint].static_folder
+    if rule.endpoint == "admin.static":
+        import flask_admin
+
+        folder = os.path.join(os.path.dirname(flask_admin.__file__), "static")
+    assert folder, f"{rule.rule}: no static folder"
+    for root, _dirs, files in sorted(os.walk(folder)):
+        for name in sorted(files):
+            if name.endswith((".css", ".js", ".svg")):
+                return os.path.relpath(os.path.join(root, name), folder)
+    pytest.fail(f"{rule.rule}: no file in {folder}")
+
+
+def _plugin_name(app: Flask) -> str:
+    return str(app.extensions["broen.plugins"].names[0])
+
+
+def _tenant_row(app: Flask, rule: Rule, argument: str) -> int:
+    """`<int:course_id>`: a target row of the tenant table named `course` or `<plugin>_course`."""
+    stem = argument.removesuffix("_id")
+    candidates = [
+        cls for table, cls in tenant_tables().items() if table == stem or table.endswith(f"_{stem}")
+    ]
+    if len(candidates) != 1:
+        pytest.fail(
+            f"{rule.rule}: cannot tell which table <{argument}> points into (tables: "
+            f"{[c.__tablename__ for c in candidates] or 'none'}); add a filler to FILLERS in "
+            "tests/admin/routes.py"
+        )
+    return target_row_ids(app, candidates[0])[0]
+
+
+#: How to fill an argument, by name: (value, whether the value names a row of the target municipality).
+FILLERS: dict[str, Callable[[Flask, Any, Rule], tuple[Any, bool]]] = {
+    "municipality": lambda app, world, rule: (TARGET, False),
+    "citizen_id": lambda app, world, rule: (world.citizens[TARGET][0], True),
+    "feed": lambda app, world, rule: (PUBLIC_FEEDS[0], False),
+    "filename": lambda app, world, rule: (_static_file(app, rule), False),
+    # /admin/plugins/<int:municipality_id>/<plugin>/...: the target municipality and an installed plugin
+    "municipality_id": lambda app, world, rule: (municipality(app, TARGET).id, True),
+    "plugin": lambda app, world, rule: (_plugin_name(app), False),
+    "export_type": lambda app, world, rule: ("csv", False),
+}
+
+
+def fill(app: Flask, world: Any, rule: Rule, slug: str = TARGET) -> tuple[str, bool]:
+    """The path of `rule` with every argument filled, and whether it names a row of the target.
+
+    Fails the test, naming the rule, if an argument cannot be filled: a new route must be taught here
+    rather than slip past the walk.
+    """
+    values: dict[str, Any] = {}
+    names_row = False
+    for argument in sorted(rule.arguments):
+        if argument in FILLERS:
+            value, is_row = FILLERS[argument](app, world, rule)
+        elif argument.endswith("_id") and isinstance(rule._converters[argument], IntegerConverter):
+            value, is_row = _tenant_row(app, rule, argument), True
+        else:
+            pytest.fail(
+                f"{rule.rule} ({rule.endpoint}): no way to fill <{argument}>; add one to FILLERS in "
+                "tests/admin/routes.py so the tenancy and CSRF walks cover this route"
+            )
+        values[argument] = value
+        names_row = names_row or is_row
+    if "municipality" in values:
+        values["municipality"] = slug
+    built = rule.build(values, append_unknown=False)
+    assert built is not None, f"{rule.rule}: cannot build with {values}"
+    return built[1], names_row
+
+
+# --- requests and what a response may be -------------------------------------------------------------
+
+
+def call(client: Any, method: str, path: str, data: dict[str, Any] | None = None) -> TestResponse:
+    """One request, its body read and the response closed (static files are sent from open files)."""
+    if method == "GET":
+        response: TestResponse = client.get(path)
+    else:
+        response = client.open(path, method=method, data=data or {})
+    response.get_data()
+    response.close()
+    return response
+
+
+def is_login_redirect(response: TestResponse) -> bool:
+    return response.status_code in (301, 302, 303, 307, 308) and urlsplit(response.location).path == "/login"
+
+
+def secrets_of(app: Flask, slug: str = TARGET) -> list[str]:
+    """Strings that identify people of a municipality: its citizens' names and e-mails, its staff's."""
+    db = app.extensions["broen.db"]
+    m = municipality(app, slug)
+    with app.app_context():
+        citizens = db.session.execute(
+            select(Citizen.name, Citizen.email).where(Citizen.municipality_id == m.id)
+        ).all()
+        staff = db.session.execute(
+            select(User.name, User.email).join(Membership).where(Membership.municipality_id == m.id)
+        ).all()
+    found = {value for row in [*citizens, *staff] for value in row if value}
+    assert len(found) >= 6, "the world should have citizens and staff to look for"
+    return sorted(found)
+
+
+def leaked(response: TestResponse, secrets: list[str]) -> list[str]:
+    body = response.get_data(as_text=True)
+    return [s for s in secrets if s in body]
+
+
+# --- the database before and after -------------------------------------------------------------------
+
+
+def snapshot(app: Flask, skip: tuple[str, ...] = ("login_failure",)) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (but `skip`), read on a connection of its own."""
+    engine = app.extensions["broen.db"].engine
+    out = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name in skip:
+                continue
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+            out[table.name] = [tuple(row) for row in rows]
+    return out
+
+
+def differences(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> dict[str, Any]:
+    return {
+        table: {
+            "gone": [r for r in rows if r not in after[table]],
+            "new": [r for r in after[table] if r not in rows],
+        }
+        for table, rows in before.items()
+        if rows != after[table]
+    }
+
+
+# --- Flask-Admin -------------------------------------------------------------------------------------
+
+
+def admin_views(app: Flask) -> list[BaseView]:
+    (admin,) = app.extensions["admin"]
+    return list(admin._views)
+
+
+def admin_view(app: Flask, endpoint: str) -> BaseView:
+    blueprint = endpoint.split(".", 1)[0]
+    for view in admin_views(app):
+        if view.endpoint == blueprint:
+            return view
+    pytest.fail(f"no admin view serves {endpoint}")
+
+
+def admin_rules(app: Flask) -> Iterator[Rule]:
+    for rule in rules(app):
+        if is_admin_rule(rule) and rule.endpoint != "admin.static":
+            yield rule

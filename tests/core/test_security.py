@@ -1,0 +1,209 @@
+"""HTTP hardening: cookies, security headers on every page, and a CSRF token on every form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from broen.core import accounts
+from broen.core.models import Citizen, Role
+from tests.admin import routes
+from tests.conftest import PASSWORD, Client, World, make_app
+
+
+def session_cookie(response: Any) -> str:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("broen_session=")]
+    assert cookies, "the response sets no session cookie"
+    return str(cookies[0])
+
+
+def attributes(cookie: str) -> set[str]:
+    return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
+def test_the_session_cookie_is_http_only_same_site_lax_and_not_secure_in_development(
+    world: World, client: Client
+) -> None:
+    response = client.login(world.user("silkeborg", "coordinator"))
+    flags = attributes(session_cookie(response))
+    assert "httponly" in flags and "samesite=lax" in flags
+    assert "secure" not in flags  # development runs on plain http://127.0.0.1
+
+
+def test_in_production_the_session_cookie_is_secure(database_url: str) -> None:
+    app = make_app(database_url, mode="production", secret_key="k" * 40)
+    try:
+        response = app.test_client().get("/login", base_url="https://broen.example.dk")
+        flags = attributes(session_cookie(response))
+        assert {"secure", "httponly", "samesite=lax"} <= flags
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        app.extensions["broen.db"].dispose()
+
+
+def assert_strict_headers(response: Any, where: str, admin: bool = False) -> None:
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, where
+    if not admin:
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, where
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert response.headers.get("Referrer-Policy") in ("same-origin", "strict-origin", "no-referrer"), where
+
+
+def test_every_page_carries_the_security_headers(app: Flask, world: World, make_client: Any) -> None:
+    """Every GET route of the URL map, as anonymous and as Silkeborg's admin: CSP, nosniff, Referrer-Policy."""
+    routes.enable_every_plugin(app)
+    routes.seed_target_rows(app)
+    admin = make_client()
+    admin.login(world.user("silkeborg", "admin"))
+    checked = 0
+    for rule in routes.rules(app):
+        if "GET" not in routes.methods(rule):
+            continue
+        path, _ = routes.fill(app, world, rule)
+        for client in (admin, make_client()):
+            response = routes.call(client, "GET", path)
+            assert_strict_headers(response, f"GET {path}", admin=routes.is_admin_rule(rule))
+            checked += 1
+    assert checked > 40
+    assert_strict_headers(routes.call(admin, "GET", "/no/such/page"), "a 404 page")
+
+
+def test_a_municipality_whose_name_begins_with_admin_gets_the_strict_policy(
+    app: Flask, world: World, make_client: Any
+) -> None:
+    db = app.extensions["broen.db"]
+    with app.app_context():
+        town = accounts.create_municipality(db, "adminby", "Adminby Kommune")
+        user = accounts.create_user(db, "staff@adminby.example.dk", "Staff Adminby", PASSWORD)
+        accounts.grant_role(db, user, town, Role.COORDINATOR)
+    client = make_client()
+    client.login(user)
+    response = client.get("/adminby/citizens/")
+    assert response.status_code == 200
+    assert_strict_headers(response, "/adminby/citizens/")
+
+
+def test_pages_behind_the_login_are_not_kept_by_the_browser(world: World, client: Client) -> None:
+    client.login(world.user("silkeborg", "coordinator"))
+    page = client.get(f"/silkeborg/citizens/{world.citizens['silkeborg'][0]}")
+    assert page.status_code == 200 and "no-store" in page.headers["Cache-Control"]
+    assert "no-store" in client.get("/me").headers["Cache-Control"]
+
+
+def plausible_form(world: World) -> dict[str, str]:
+    """What the forms outside /admin ask for, filled so that with a token they would be accepted."""
+    return {
+        "name": "Forged Citizen",
+        "status": "intake",
+        "email": "forged@silkeborg.example.dk",
+        "contact_person_id": str(world.user("silkeborg", "admin").id),
+        "language": "en",
+        "current_password": PASSWORD,
+        "password": "a forged password",
+        "confirm": "a forged password",
+    }
+
+
+def test_every_form_outside_admin_refuses_a_post_without_the_csrf_token(
+    app: Flask, world: World, make_client: Any
+) -> None:
+    routes.enable_every_plugin(app)
+    routes.seed_target_rows(app)
+    client = make_client()
+    client.login(world.user("silkeborg", "admin"))
+    before = routes.snapshot(app)
+    walked = []
+    for rule in routes.rules(app):
+        if routes.is_admin_rule(rule) or "POST" not in routes.methods(rule):
+            continue
+        path, _ = routes.fill(app, world, rule)
+        response = routes.call(client, "POST", path, plausible_form(world))
+        assert response.status_code == 400, f"POST {path} without a CSRF token -> {response.status_code}"
+        walked.append(rule.endpoint)
+    assert {
+        "auth.login",
+        "auth.logout",
+        "auth.account",
+        "citizens.create",
+        "citizens.edit",
+        "citizens.end",
+    } <= set(walked)
+    assert routes.differences(before, routes.snapshot(app)) == {}
+    assert client.get("/me").status_code == 200  # the refused logout did not log out
+    # The same form with its token is accepted: the refusals above were the missing token's doing.
+    accepted = client.submit("/silkeborg/citizens/new", plausible_form(world))
+    assert accepted.status_code == 302
+    with app.app_context():
+        assert app.extensions["broen.db"].session.scalar(
+            select(Citizen).where(Citizen.name == "Forged Citizen")
+        )
+
+
+def test_admin_posts_without_the_secure_form_token_change_nothing(
+    app: Flask, world: World, make_client: Any
+) -> None:
+    routes.enable_every_plugin(app)
+    routes.seed_target_rows(app)
+    silkeborg = world.municipalities["silkeborg"]
+    mentor = world.user("silkeborg", "mentor")
+    client = make_client()
+    client.login(world.user("silkeborg", "admin"))
+    before = routes.snapshot(app)
+    form = {
+        "name": "Forged",
+        "email": "forged@silkeborg.example.dk",
+        "language": "da",
+        "active": "y",
+        "new_password": "a forged password",
+        "first_municipality": str(silkeborg.id),
+        "first_role": "admin",
+        "user": str(mentor.id),
+        "municipality": str(silkeborg.id),
+        "role": "admin",
+        "text": "Forged tip",
+        "slug": "forged",
+        "timezone": "Europe/Copenhagen",
+        "greeting": "Forged",
+        "tips_per_page": "3",
+        "enabled": "0",
+        "action": "delete",
+    }
+    walked = []
+    for rule in routes.admin_rules(app):
+        if "POST" not in routes.methods(rule):
+            continue
+        path, _ = routes.fill(app, world, rule)
+        view = routes.admin_view(app, rule.endpoint)
+        ids = routes.target_row_ids(app, view.model) if hasattr(view, "model") else []
+        query = f"?id={ids[0]}" if ids and rule.endpoint.endswith("edit_view") else ""
+        data = {
+            **form,
+            "id": str(ids[0]) if ids else "",
+            "rowid": [str(i) for i in ids],
+            "list_form_pk": str(ids[0]) if ids else "",
+        }
+        response = routes.call(client, "POST", path + query, data)
+        assert response.status_code < 500, f"POST {path}{query} -> {response.status_code}"
+        walked.append(rule.endpoint)
+    assert {"user.create_view", "membership.create_view", "membership.delete_view", "plugins.toggle"} <= set(
+        walked
+    )
+    assert routes.differences(before, routes.snapshot(app)) == {}
+    assert client.get("/silkeborg/example/").status_code == 200  # the plugin stayed on
+    # With the token, the same membership form is accepted: the token was what was missing.
+    with app.app_context():
+        accounts.create_municipality(app.extensions["broen.db"], "aarhus", "Aarhus")
+        accounts.grant_role(
+            app.extensions["broen.db"],
+            world.user("silkeborg", "admin"),
+            routes.municipality(app, "aarhus"),
+            Role.ADMIN,
+        )
+    aarhus = routes.municipality(app, "aarhus")
+    ok = client.submit(
+        "/admin/membership/new/", {"user": str(mentor.id), "municipality": str(aarhus.id), "role": "mentor"}
+    )
+    assert ok.status_code == 302

@@ -1,0 +1,88 @@
+"""A test plugin that implements every hook and writes down each call, and for which municipality.
+
+It contributes one visible thing per page hook, so a test can see both that a hook ran and that its
+answer reached the page. Register an instance through `make_app(..., plugins=[..., ("recorder", r)])`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Blueprint, Flask
+
+from broen import api
+
+
+class Recorder:
+    def __init__(self, name: str = "recorder") -> None:
+        self.name = name
+        #: (hook name, municipality slug or None for start-up hooks), in call order.
+        self.calls: list[tuple[str, str | None]] = []
+
+    def hooks_for(self, slug: str | None) -> set[str]:
+        return {hook for hook, where in self.calls if where == slug}
+
+    def slugs(self) -> set[str | None]:
+        return {where for _hook, where in self.calls}
+
+    @api.hookimpl
+    def broen_plugin_info(self) -> api.PluginInfo:
+        self.calls.append(("broen_plugin_info", None))
+        return api.PluginInfo(name=self.name, title_da="Optager", title_en="Recorder")
+
+    @api.hookimpl
+    def broen_register_blueprints(self, app: Flask) -> list[Blueprint]:
+        self.calls.append(("broen_register_blueprints", None))
+        return []
+
+    @api.hookimpl
+    def broen_register_admin_views(self, admin: Any, session: Any) -> None:
+        self.calls.append(("broen_register_admin_views", None))
+
+    @api.hookimpl
+    def broen_migrations(self) -> Path | None:
+        self.calls.append(("broen_migrations", None))
+        return None
+
+    @api.hookimpl
+    def broen_menu_items(self, municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
+        self.calls.append(("broen_menu_items", municipality.slug))
+        return [api.MenuItem("Recorder menu", "core.home", order=90)]
+
+    @api.hookimpl
+    def broen_worklist_items(self, municipality: api.Municipality, user: api.User) -> list[api.WorklistItem]:
+        self.calls.append(("broen_worklist_items", municipality.slug))
+        return [api.WorklistItem("Recorder task")]
+
+    @api.hookimpl
+    def broen_citizen_panels(self, citizen: api.Citizen, user: api.User) -> list[api.CitizenPanel]:
+        self.calls.append(("broen_citizen_panels", citizen.municipality.slug))
+        return [api.CitizenPanel("Recorder panel", "<p>recorded</p>")]
+
+    @api.hookimpl
+    def broen_calendar_events(
+        self,
+        municipality: api.Municipality,
+        feed: str,
+        viewer: api.User | None,
+        start: datetime,
+        end: datetime,
+    ) -> list[api.CalendarEvent]:
+        self.calls.append(("broen_calendar_events", municipality.slug))
+        at = start + timedelta(days=40)
+        return [
+            api.CalendarEvent(
+                uid=f"recorder-{municipality.slug}@broen",
+                start=at,
+                end=at + timedelta(hours=1),
+                summary="Recorder meeting",
+                last_modified=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        ]
+
+    @api.hookimpl
+    def broen_cli(self, group: click.Group) -> None:
+        self.calls.append(("broen_cli", None))
