@@ -41,11 +41,12 @@ _counter = itertools.count()
 
 
 def make_app(database_url: str, plugins: Any = (EXAMPLE_PLUGIN,), **core: Any) -> Flask:
+    """A development-mode app on `database_url`. The tests read English (`default_language="en"`, and
+    the world's users chose English); tests/core/test_translations.py checks that Danish is the default."""
+    core = {"mode": "development", "secret_key": "x" * 40, "default_language": "en", **core}
     settings = load_settings(
         None,
-        overrides={
-            "broen": {"mode": "development", "secret_key": "x" * 40, "database_url": database_url, **core}
-        },
+        overrides={"broen": {"database_url": database_url, **core}},
         environ={},
         read_file=False,
     )
@@ -151,12 +152,16 @@ def _make_world(app: Flask) -> World:
         accounts.set_plugin_enabled(db, m, "example", True)
         for role in Role:
             u = accounts.create_user(
-                db, f"{role.value}@{slug}.example.dk", f"{role.value.title()} {name.split()[0]}", PASSWORD
+                db,
+                f"{role.value}@{slug}.example.dk",
+                f"{role.value.title()} {name.split()[0]}",
+                PASSWORD,
+                language="en",
             )
             accounts.grant_role(db, u, m, role)
             users[f"{role.value}@{slug}"] = u
     users["installation"] = accounts.create_user(
-        db, "root@broen.example.dk", "Installation Admin", PASSWORD, installation_admin=True
+        db, "root@broen.example.dk", "Installation Admin", PASSWORD, language="en", installation_admin=True
     )
     world = World(municipalities, users)
     for slug, m in municipalities.items():

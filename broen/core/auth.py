@@ -186,6 +186,7 @@ def account() -> ResponseReturnValue:
                 return render_template("auth/account.html", form=form), 400
             user.password_hash = hash_password(form.password.data)
         user.language = form.language.data
+        session.pop("lang", None)  # the account's language now applies, not an earlier footer choice
         db.session.commit()
         # This session goes on with the new password; every other session of the account ends.
         session[SESSION_KEY] = session_key(user)

@@ -13,15 +13,17 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def select_locale() -> str:
+    """The most recent explicit choice wins: the footer link (kept in the session), then the account's
+    language (saving it on /me clears the footer choice), then the installation's default."""
     lang = request.args.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang
         return lang
-    if current_user.is_authenticated and current_user.language in LANGUAGES:
-        return str(current_user.language)
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
+    if current_user.is_authenticated and current_user.language in LANGUAGES:
+        return str(current_user.language)
     return str(current_app.config["BROEN"].broen.default_language)
 
 

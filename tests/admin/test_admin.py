@@ -198,7 +198,7 @@ def test_the_admin_creates_a_staff_account_with_a_first_role_in_silkeborg(
         {
             "name": "Karen Holm",
             "email": " Karen.Holm@Silkeborg.example.dk ",
-            "language": "da",
+            "language": "en",
             "active": "y",
             "new_password": "a long enough password",
             "first_municipality": str(silkeborg),
@@ -237,7 +237,7 @@ def test_a_new_account_needs_a_password_and_an_unused_e_mail(
     data = {
         "name": "No Password",
         "email": "nopass@silkeborg.example.dk",
-        "language": "da",
+        "language": "en",
         "active": "y",
         "first_municipality": str(silkeborg),
         "first_role": "mentor",
@@ -319,7 +319,7 @@ def test_a_role_in_norddjurs_cannot_be_given_by_the_admin_of_silkeborg(
         {
             "name": "Sneaky",
             "email": "sneaky@example.dk",
-            "language": "da",
+            "language": "en",
             "active": "y",
             "new_password": "long enough password",
             "first_municipality": str(norddjurs),
@@ -388,7 +388,7 @@ def test_the_admin_cannot_take_away_their_own_admin_role(app: Flask, world: Worl
         "/admin/membership/action/", data={"csrf_token": token, "action": "delete", "rowid": [str(own.id)]}
     )
     deactivate = client.submit(
-        f"/admin/user/edit/?id={admin.id}", {"name": admin.name, "email": admin.email, "language": "da"}
+        f"/admin/user/edit/?id={admin.id}", {"name": admin.name, "email": admin.email, "language": "en"}
     )
     assert "You cannot deactivate your own account." in flashed(deactivate)
     kept = membership(app, admin, "silkeborg")
@@ -404,7 +404,7 @@ def test_a_deactivated_colleague_is_logged_out_at_once(app: Flask, world: World,
     client = admin_client(world, make_client)
     saved = client.submit(
         f"/admin/user/edit/?id={coordinator.id}",
-        {"name": coordinator.name, "email": coordinator.email, "language": "da"},  # "active" left unticked
+        {"name": coordinator.name, "email": coordinator.email, "language": "en"},  # "active" left unticked
     )
     assert saved.status_code == 302
     assert routes.is_login_redirect(their_browser.get("/silkeborg/citizens/"))

@@ -155,7 +155,7 @@ def test_admin_posts_without_the_secure_form_token_change_nothing(
     form = {
         "name": "Forged",
         "email": "forged@silkeborg.example.dk",
-        "language": "da",
+        "language": "en",
         "active": "y",
         "new_password": "a forged password",
         "first_municipality": str(silkeborg.id),

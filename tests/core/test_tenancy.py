@@ -157,7 +157,7 @@ def forged_form(app: Flask, world: World, token: str) -> dict[str, Any]:
         "name": "Forged name",
         "text": "Forged text",
         "email": "forged@example.dk",
-        "language": "da",
+        "language": "en",
         "active": "y",
         "role": Role.ADMIN.value,
         "municipality": str(target.id),

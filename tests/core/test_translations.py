@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from flask import Flask
 
-from tests.conftest import Client, World
+from broen.core import accounts
+from broen.core.models import Role
+from tests.conftest import PASSWORD, Client, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "broen" / "translations" / "da" / "LC_MESSAGES"
@@ -50,18 +54,38 @@ def test_the_compiled_catalogue_matches_the_po_file() -> None:
             assert compiled.gettext(message.id) == message.string, "run scripts/translations to compile"
 
 
-def test_pages_are_danish_by_default_and_english_on_request(app: Flask, world: World, client: Client) -> None:
-    assert "Log ind" in client.get("/login").get_data(as_text=True)
+@pytest.fixture
+def danish_app(database_url: str) -> Iterator[Flask]:
+    """An app with the installation's own default language (the other tests read English)."""
+    app = make_app(database_url, default_language="da")
+    app.test_client_class = Client
+    yield app
+    app.extensions["broen.db"].dispose()
+
+
+def test_pages_are_danish_by_default_and_english_on_request(danish_app: Flask) -> None:
+    client = danish_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    assert "Log ind" in page and 'lang="da"' in page
     page = client.get("/login?lang=en").get_data(as_text=True)
     assert "Log in" in page and 'lang="en"' in page
 
 
-def test_a_user_who_chose_english_gets_english_after_login(app: Flask, world: World, client: Client) -> None:
-    user = world.user("silkeborg", "coordinator")
+def test_a_user_chooses_english_for_their_account(danish_app: Flask) -> None:
+    with danish_app.app_context():
+        db = danish_app.extensions["broen.db"]
+        silkeborg = accounts.create_municipality(db, "silkeborg", "Silkeborg Kommune")
+        user = accounts.create_user(db, "mette@silkeborg.example.dk", "Mette Kjær", PASSWORD)
+        accounts.grant_role(db, user, silkeborg, Role.COORDINATOR)
+    client: Client = danish_app.test_client()  # type: ignore[assignment]
     client.login(user)
-    client.submit("/me", {"language": "en", "password": "", "confirm": ""})
-    client.post("/logout", data={"csrf_token": client.csrf_token("/me")})
-    fresh = app.test_client()
-    assert "Log ind" in fresh.get("/login").get_data(as_text=True)
-    client.login(user)
+    assert "Borgere" in client.get("/silkeborg/citizens/").get_data(as_text=True)
+    response = client.submit(
+        "/me",
+        {"language": "en", "current_password": "", "password": "", "confirm": ""},
+        follow_redirects=True,
+    )
+    assert "Your settings are saved." in response.get_data(as_text=True)
     assert "Citizens" in client.get("/silkeborg/citizens/").get_data(as_text=True)
+    other = danish_app.test_client()
+    assert "Log ind" in other.get("/login").get_data(as_text=True)  # only this account changed

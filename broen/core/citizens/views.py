@@ -107,7 +107,8 @@ def export() -> ResponseReturnValue:
                 yes if c.flexjob_mental_health_basis else no,
             )
         )
-    filename = f"{_('citizens')}-{current_municipality().slug}-{date.today().isoformat()}.csv"
+    stem = _("citizens")
+    filename = f"{stem}-{current_municipality().slug}-{date.today().isoformat()}.csv"
     return Response(
         "\ufeff" + out.getvalue(),
         content_type="text/csv; charset=utf-8",
