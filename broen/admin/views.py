@@ -452,6 +452,20 @@ class UserView(BroenModelView):
         )
 
 
+ACTION_LABELS = {
+    audit.VIEW: _l("viewed"),
+    audit.SEARCH: _l("searched"),
+    audit.CREATE: _l("created"),
+    audit.UPDATE: _l("changed"),
+    audit.EXPORT: _l("exported"),
+    audit.DELETE: _l("deleted"),
+}
+
+
+def _action_label(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    return str(ACTION_LABELS.get(model.action, model.action))
+
+
 class AuditView(ScopedModelView):
     """The audit log, read-only: who viewed or changed which record, when and from where."""
 
@@ -479,8 +493,8 @@ class AuditView(ScopedModelView):
         "remote_addr": _l("From address"),
         "details": _l("Details"),
     }
-    column_formatters = {"at": _local_time}
-    column_formatters_detail = {"at": _local_time}
+    column_formatters = {"at": _local_time, "action": _action_label}
+    column_formatters_detail = {"at": _local_time, "action": _action_label}
     page_size = 50
 
     def scope_filter(self) -> Any:

@@ -8,6 +8,7 @@ its password changes (the session remembers a key derived from the password hash
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -31,8 +32,16 @@ from broen.core.db import Database, utcnow
 from broen.core.models import LoginFailure, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-#: Verified against when the e-mail is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both cases take the same time.
+
+    Made on first use, not at import: every `broen` command imports this module.
+    """
+    return _hasher.hash("not a password of anyone")
+
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -49,7 +58,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -133,13 +133,12 @@ def build_plugin_manager(extra_plugins: Iterable[tuple[str, object]] = ()) -> pl
             pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin {name!r}: {_one_line(exc)}") from exc
-    problems = _unknown_hooks(pm)
-    if problems:
-        raise PluginError("; ".join(problems) + " (the hooks are listed in docs/plugins.md)")
     try:
-        pm.check_pending()  # the same check as above, in pluggy's words; kept as a guard
+        pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {_plugin_label(pm, exc.plugin)!r}: {_one_line(exc)}") from exc
+        # pluggy names one hook; say which plugin, every unknown hook, and the likely spelling.
+        problems = _unknown_hooks(pm) or [f"plugin {_plugin_label(pm, exc.plugin)!r}: {_one_line(exc)}"]
+        raise PluginError("; ".join(problems) + " (the hooks are listed in docs/plugins.md)") from exc
     return pm
 
 
