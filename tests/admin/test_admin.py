@@ -467,7 +467,7 @@ def test_the_audit_log_shows_who_viewed_which_citizen_when_and_from_where(
         if "col-action" in r
     ]
     views = [r for r in rows if "192.0.2.44" in r]
-    assert len(views) == 1 and "Coordinator Silkeborg" in views[0] and " view " in views[0]
+    assert len(views) == 1 and "Coordinator Silkeborg" in views[0] and " viewed " in views[0]
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T", views[0])
     assert not any("192.0.2.55" in r for r in rows)  # Bo's view is filtered away
     # The citizen page links an admin straight to this trail.
