@@ -95,7 +95,12 @@ def demo_command() -> None:
     from broen.core.migrate import upgrade
 
     upgrade(current_app.extensions["broen.db"], current_app.extensions["broen.plugins"])
-    create_demo(current_app.extensions["broen.db"], current_app.extensions["broen.plugins"], echo=click.echo)
+    create_demo(
+        current_app.extensions["broen.db"],
+        current_app.extensions["broen.plugins"],
+        echo=click.echo,
+        base_url=current_app.config["BROEN"].broen.base_url,
+    )
 
 
 @click.command("serve")

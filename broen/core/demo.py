@@ -116,11 +116,16 @@ MUNICIPALITIES = [
 CITIZENS_PER_MUNICIPALITY = 36
 
 
-def create_demo(db: Database, plugins: PluginRegistry, echo: Callable[[str], object] = print) -> None:
+def create_demo(
+    db: Database,
+    plugins: PluginRegistry,
+    echo: Callable[[str], object] = print,
+    base_url: str = "http://127.0.0.1:5000",
+) -> None:
     rng = random.Random(2026)  # the same demo every time
     if db.session.scalar(select(Municipality).where(Municipality.slug == "silkeborg")) is not None:
         echo("The demo data is there already.")
-        _print_logins(echo)
+        _print_logins(echo, base_url)
         return
     for slug, name, staff in MUNICIPALITIES:
         echo(f"Creating {name} ...")
@@ -159,12 +164,14 @@ def create_demo(db: Database, plugins: PluginRegistry, echo: Callable[[str], obj
                 ),
             )
         echo(f"  {len(staff)} staff, {CITIZENS_PER_MUNICIPALITY} citizens")
-    _print_logins(echo)
+    _print_logins(echo, base_url)
 
 
-def _print_logins(echo: Callable[[str], object]) -> None:
+def _print_logins(echo: Callable[[str], object], base_url: str) -> None:
     echo("")
-    echo(f"Log in at /login with one of these accounts (password for all: {DEMO_PASSWORD}):")
+    echo(
+        f"Log in at {base_url.rstrip('/')}/login with one of these accounts (password for all: {DEMO_PASSWORD}):"
+    )
     for _slug, name, staff in MUNICIPALITIES:
         for email, person, role in staff:
             echo(f"  {email:<24} {person:<18} {role.value:<12} {name}")

@@ -48,9 +48,14 @@ def current_role() -> Role | None:
     return role
 
 
-def scoped(model: type[T]) -> Select[T]:
-    """`select(model)` limited to the current municipality: the way to read tenant rows."""
-    return select(model).where(model.municipality_id == current_municipality().id)
+def scoped(model: type[T], municipality: Municipality | None = None) -> Select[T]:
+    """`select(model)` limited to one municipality: the way to read tenant rows.
+
+    Views leave `municipality` out (the request's is used); services, which take plain values and run
+    outside requests too (CLI, demo data), pass the one they work in.
+    """
+    where = municipality if municipality is not None else current_municipality()
+    return select(model).where(model.municipality_id == where.id)
 
 
 def get_scoped_or_404(db: Database, model: type[T], id_: int) -> T:

@@ -24,6 +24,7 @@ from broen.core.models import (
     Role,
     User,
 )
+from broen.core.tenancy import scoped
 
 #: Roles that may be a citizen's contact person.
 CONTACT_ROLES = (Role.ADMIN, Role.COORDINATOR)
@@ -205,7 +206,7 @@ def record_view(db: Database, citizen: Citizen, by: User) -> None:
 
 
 def _matching(municipality: Municipality, flt: CitizenFilter) -> Select[Citizen]:
-    stmt: Select[Citizen] = select(Citizen).where(Citizen.municipality_id == municipality.id)
+    stmt: Select[Citizen] = scoped(Citizen, municipality)
     # Each word must occur in the name, in any order ("hansen mette" finds "Mette Hansen").
     for word in flt.query.casefold().split():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
