@@ -154,6 +154,9 @@ def login() -> ResponseReturnValue:
             user.last_login_at = utcnow()
             db.session.commit()
             login_user(user)
+            # A permanent session expires after security.session_lifetime_minutes without a request
+            # (the cookie is renewed on each one); a plain one would last until the browser closes.
+            session.permanent = True
             session[SESSION_KEY] = session_key(user)
             return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
         db.session.add(LoginFailure(email=email, remote_addr=addr))

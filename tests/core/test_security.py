@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from flask import Flask
@@ -207,3 +209,23 @@ def test_admin_posts_without_the_secure_form_token_change_nothing(
         "/admin/membership/new/", {"user": str(mentor.id), "municipality": str(aarhus.id), "role": "mentor"}
     )
     assert ok.status_code == 302
+
+
+def test_a_login_expires_after_the_configured_minutes_without_activity(app: Flask, world: World) -> None:
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    response = client.post(
+        "/login",
+        data={
+            "email": world.user("silkeborg", "coordinator").email,
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 302
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("broen_session="))
+    expires = parsedate_to_datetime(cookie.split("Expires=", 1)[1].split(";", 1)[0])
+    minutes = app.config["BROEN"].security.session_lifetime_minutes
+    left = (expires - datetime.now(UTC)).total_seconds() / 60
+    assert minutes - 2 < left <= minutes
