@@ -15,7 +15,7 @@ from flask_babel import gettext, lazy_gettext
 
 from broen.admin.views import ScopedModelView
 from broen.calendar.events import CalendarEvent
-from broen.core import audit
+from broen.core import audit, mail
 from broen.core.db import Base, Database, UTCDateTime, utcnow
 from broen.core.hookspecs import hookimpl
 from broen.core.models import Citizen, Municipality, Role, TenantMixin, User
@@ -61,6 +61,7 @@ __all__ = [
     "gettext",
     "hookimpl",
     "lazy_gettext",
+    "mail",
     "plugin_settings",
     "require_role",
     "scoped",

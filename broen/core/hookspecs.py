@@ -124,11 +124,12 @@ def broen_calendar_events(  # type: ignore[empty-body]
 ) -> Sequence[CalendarEvent]:
     """*Per municipality.* Return the `CalendarEvent`s this plugin has for a feed between start and end.
 
-    Called when the staff calendar page or the municipality's public feed is built. Return a list of
-    `CalendarEvent`s (time-zone aware times, a `uid` that never changes for the same event), for the
-    time-zone aware window `start`..`end`. `feed` names the feed ("public" for the municipality's public calendar, "staff" for the
-    staff calendar page); `viewer` is None for a public feed. A public feed must never name a
-    participant.
+    Called when the staff calendar page, the municipality's public feed or a user's personal feed is
+    built. Return a list of `CalendarEvent`s (time-zone aware times, a `uid` that never changes for the
+    same event) for the time-zone aware window `start`..`end`. `feed` names the feed: "public" (the
+    municipality's public calendar, `viewer` is None), "staff" (the staff calendar page) or "personal"
+    (`/feeds/<token>.ics`: only the events of `viewer`, e.g. the café sessions they signed up for). A
+    public feed must never name a participant; a personal one never another participant.
     """
 
 

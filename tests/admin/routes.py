@@ -39,6 +39,7 @@ PUBLIC_ENDPOINTS = {
     "admin.static": "Flask-Admin's CSS and JavaScript",
     "auth.login": "where people log in",
     "core.health": "the load balancer's health check; it answers only 'ok'",
+    "calendar.personal_feed": "a calendar app cannot log in: the secret token in the URL is the key",
 }
 PUBLIC_PREFIX = "/<municipality>/public/"
 PUBLIC_PREFIX_REASON = "a municipality's public pages and feeds (DESIGN.md: they never name a citizen)"
@@ -201,6 +202,8 @@ FILLERS: dict[str, Callable[[Flask, Any, Rule], tuple[Any, bool]]] = {
     "municipality_id": lambda app, world, rule: (municipality(app, TARGET).id, True),
     "plugin": lambda app, world, rule: (_plugin_name(app), False),
     "export_type": lambda app, world, rule: ("csv", False),
+    # /feeds/<token>.ics: a token nobody was given (tests/calendar/test_feeds.py tests real ones)
+    "token": lambda app, world, rule: ("not-a-real-token", False),
 }
 
 

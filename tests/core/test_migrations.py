@@ -53,6 +53,16 @@ def up_to_date(app: Flask) -> bool:
     )
 
 
+def core_head(app: Flask) -> str:
+    """The newest core revision (a new core revision must not break the tests that stop at it)."""
+    scripts = ScriptDirectory.from_config(
+        alembic_config(app.extensions["broen.db"], app.extensions["broen.plugins"])
+    )
+    (head,) = scripts.get_revisions("core@head")
+    assert head is not None
+    return head.revision
+
+
 @pytest.fixture
 def migrated(database_url: str) -> Iterator[Flask]:
     """The app (core + example plugin) on a database the fixtures migrated with `upgrade`."""
@@ -116,7 +126,7 @@ def test_an_older_database_gets_a_later_installed_plugins_tables_and_keeps_its_r
     upgrade(db, plugins, "core@head")
     assert "municipality" in table_names(empty)
     assert "example_tip" not in table_names(empty)
-    assert current_heads(db, plugins) == {"0001_core"}
+    assert current_heads(db, plugins) == {core_head(empty)}
     assert not up_to_date(empty)
     with empty.app_context():
         db.session.add(Municipality(slug="silkeborg", name="Silkeborg Kommune"))
@@ -140,7 +150,7 @@ def test_the_example_plugins_branch_downgrades_alone_and_upgrades_again(migrated
     command.downgrade(cfg, "example@base")
     assert "example_tip" not in table_names(migrated)
     assert "municipality" in table_names(migrated)
-    assert current_heads(db, plugins) == {"0001_core"}
+    assert current_heads(db, plugins) == {core_head(migrated)}
     upgrade(db, plugins)
     assert "example_tip" in table_names(migrated)
     assert differences(db.engine) == []

@@ -54,7 +54,14 @@ def test_the_walk_covers_core_and_plugin_routes(app: Flask) -> None:
         "example_public.hello",
     } <= endpoints
     public = {rule.endpoint for rule in routes.rules(app) if routes.public_reason(rule)}
-    assert public >= {"static", "auth.login", "core.health", "calendar.public_feed", "example_public.hello"}
+    assert public >= {
+        "static",
+        "auth.login",
+        "core.health",
+        "calendar.public_feed",
+        "calendar.personal_feed",
+        "example_public.hello",
+    }
     assert "citizens.show" not in public and "auth.logout" not in public
 
 

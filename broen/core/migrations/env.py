@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import broen.calendar.models
 import broen.core.models  # noqa: F401 - registers the core tables on Base.metadata
 from broen.core.db import Base
 
