@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -14,7 +14,10 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 def select_locale() -> str:
     """The most recent explicit choice wins: the footer link (kept in the session), then the account's
-    language (saving it on /me clears the footer choice), then the installation's default."""
+    language (saving it on /me clears the footer choice), then the installation's default. Outside a
+    request (the command line, a service called from a script or a worker thread) the default."""
+    if not has_request_context():
+        return str(current_app.config["BROEN"].broen.default_language)
     lang = request.args.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang

@@ -6,6 +6,7 @@ installed as an entry point); the in-process tests use the app's own CLI runner,
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import socket
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import create_engine, func, inspect, select
 
+import broen.calendar.models  # in the metadata even when this module runs alone
 from broen.core.cli import EXAMPLE_CONFIG, main
 from broen.core.config import MIN_SECRET_LENGTH, load_settings
 from broen.core.db import Base
@@ -41,6 +43,11 @@ BROEN = (
 _flask = shutil.which("flask", path=str(Path(sys.executable).parent))
 FLASK = [_flask] if _flask else [sys.executable, "-m", "flask"]
 
+# `broen db upgrade` creates the core's tables and those of the plugins installed through entry points
+# (the built-in café): import those, so their models are in the metadata. Not the example plugin's: the
+# tests register it by hand, the command line does not know it.
+for _entry in importlib.metadata.entry_points(group="broen"):
+    _entry.load()
 CORE_TABLES = {t.name for t in Base.metadata.sorted_tables if not t.name.startswith("example_")}
 
 

@@ -1,0 +1,98 @@
+"""The café plugin's tables: courses, their sessions, and who signed up.
+
+Times are instants in UTC (`api.UTCDateTime`); a session's local wall-clock time is worked out from
+the course's time zone when the sessions are made (see `services.session_times`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from broen import api
+
+
+class SignupStatus(enum.StrEnum):
+    """Where a citizen stands on a course: a seat, a place in the queue, or gone."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    LEFT = "left"
+
+
+class Course(api.TenantMixin, api.Base):
+    """A course of café meetings (typically five of two hours) at one venue."""
+
+    __tablename__ = "cafe_course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    facilitators: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Copied from the municipality when the course is made: its sessions keep their wall-clock time here.
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow, onupdate=api.utcnow)
+
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", order_by="Session.starts_at"
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Session(api.TenantMixin, api.Base):
+    """One meeting of a course. `sequence`/`last_modified` grow with every change of time, place or status."""
+
+    __tablename__ = "cafe_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("cafe_course.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(api.UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(api.UTCDateTime)
+    #: Empty: the course's venue.
+    location: Mapped[str] = mapped_column(String(200), default="")
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    last_modified: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+    #: The calendar UID's stable part: never changes, whatever happens to the session.
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+
+    course: Mapped[Course] = relationship(back_populates="sessions")
+
+    @property
+    def place(self) -> str:
+        return self.location or self.course.venue
+
+
+class Signup(api.TenantMixin, api.Base):
+    """A citizen on a course: confirmed, waitlisted (at `position`), or left. One row per citizen and course."""
+
+    __tablename__ = "cafe_signup"
+    __table_args__ = (UniqueConstraint("course_id", "citizen_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("cafe_course.id", ondelete="CASCADE"), index=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), index=True)
+    status: Mapped[SignupStatus] = mapped_column(
+        Enum(
+            SignupStatus,
+            name="cafe_signup_status",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    #: The place in the queue (1 is next) while waitlisted; None otherwise.
+    position: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+    changed_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+
+    course: Mapped[Course] = relationship()
+    citizen: Mapped[api.Citizen] = relationship()
