@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from broen.calendar import tokens
 from broen.calendar.events import CalendarEvent
@@ -63,14 +63,13 @@ def _plugins_changed_at(municipality_ids: list[int]) -> datetime | None:
     """When a plugin was last turned on or off (or its settings saved) in these municipalities."""
     if not municipality_ids:
         return None
+    # The newest row's column (not max()): SQLite's max() would return text, not an aware datetime.
     changed: datetime | None = _db().session.scalar(
-        select(func.max(PluginState.changed_at)).where(PluginState.municipality_id.in_(municipality_ids))
+        select(PluginState.changed_at)
+        .where(PluginState.municipality_id.in_(municipality_ids))
+        .order_by(PluginState.changed_at.desc())
+        .limit(1)
     )
-    # SQLite's max() returns the stored text/naive value, not the column's type: read it back aware.
-    if isinstance(changed, str):
-        changed = datetime.fromisoformat(changed)
-    if changed is not None and changed.tzinfo is None:
-        changed = changed.replace(tzinfo=UTC)
     return changed
 
 

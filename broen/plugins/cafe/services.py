@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from broen import api
 from broen.plugins.cafe.models import Course, Session, Signup, SignupStatus
@@ -400,14 +401,19 @@ def calendar_sessions(
 ) -> list[Session]:
     """Sessions of the municipality's courses overlapping [start, end); with `citizen_ids`, only those of
     courses where one of them is confirmed. A cancelled session is left out once it has ended."""
-    query = select(Session).where(
-        Session.municipality_id == municipality.id, Session.starts_at < end, Session.ends_at > start
+    query = (
+        select(Session)
+        .options(joinedload(Session.course))  # each event's summary is its course's title
+        .where(
+            Session.municipality_id == municipality.id,
+            Session.starts_at < end,
+            Session.ends_at > start,
+            or_(Session.cancelled.is_(False), Session.ends_at > api.utcnow()),
+        )
     )
     if citizen_ids is not None:
         confirmed = select(Signup.course_id).where(
             Signup.citizen_id.in_(citizen_ids), Signup.status == SignupStatus.CONFIRMED
         )
         query = query.where(Session.course_id.in_(confirmed))
-    now = api.utcnow()
-    rows = db.session.scalars(query.order_by(Session.starts_at, Session.id))
-    return [s for s in rows if not (s.cancelled and s.ends_at <= now)]
+    return list(db.session.scalars(query.order_by(Session.starts_at, Session.id)))
