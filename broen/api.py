@@ -15,6 +15,7 @@ from flask_babel import gettext, lazy_gettext
 
 from broen.admin.views import ScopedModelView
 from broen.calendar.events import CalendarEvent
+from broen.calendar.versions import CalendarSource
 from broen.core import audit, mail
 from broen.core.db import Base, Database, UTCDateTime, utcnow
 from broen.core.hookspecs import hookimpl
@@ -41,6 +42,7 @@ def plugin_settings(plugin: str, municipality: Municipality) -> dict[str, Any]:
 __all__ = [
     "Base",
     "CalendarEvent",
+    "CalendarSource",
     "Citizen",
     "CitizenPanel",
     "Database",

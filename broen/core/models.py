@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from broen.calendar.versions import CalendarSource
 from broen.core.db import Base, UTCDateTime, utcnow
 
 
@@ -124,7 +125,7 @@ class Membership(TenantMixin, Base):
         return f"{self.user} ({self.role.value})"
 
 
-class PluginState(TenantMixin, Base):
+class PluginState(CalendarSource, TenantMixin, Base):
     """Whether a plugin is on in a municipality, and its settings there (defaults fill what is missing)."""
 
     __tablename__ = "plugin_state"
@@ -137,10 +138,12 @@ class PluginState(TenantMixin, Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Citizen(TenantMixin, Base):
+class Citizen(CalendarSource, TenantMixin, Base):
     """A citizen (borger) in a course. Holds no CPR number and no diagnosis: neither is needed here."""
 
     __tablename__ = "citizen"
+    #: One citizen record per log-in in a municipality.
+    __table_args__ = (UniqueConstraint("municipality_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -158,12 +161,17 @@ class Citizen(TenantMixin, Base):
     flexjob_approved_on: Mapped[date | None] = mapped_column(Date)
     #: Approved on the basis of mental illness or psychological vulnerability (café meetings need this).
     flexjob_mental_health_basis: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The citizen's own log-in to the participant pages, once they accepted an invitation.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     #: Lower-cased name for portable case-insensitive search (SQLite's lower() is ASCII-only).
     search_name: Mapped[str] = mapped_column(String(120), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    contact_person: Mapped[User | None] = relationship(lazy="joined")
+    contact_person: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[contact_person_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     status_changes: Mapped[list[CitizenStatusChange]] = relationship(
         back_populates="citizen",
         cascade="all, delete-orphan",
@@ -215,6 +223,31 @@ class AuditEntry(Base):
     municipality: Mapped[Municipality | None] = relationship()
 
 
+class Invitation(TenantMixin, Base):
+    """A single-use, expiring link through which a citizen makes their log-in to the participant pages.
+
+    Only a SHA-256 hash of the link's token is kept (as for calendar links): the link itself is shown to the
+    coordinator once, e-mailed or printed, and never stored.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: "email" or "print": how the link was handed over.
+    channel: Mapped[str] = mapped_column(String(10))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the citizen used it (then it opens nothing more), or when a newer invitation replaced it.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    citizen: Mapped[Citizen] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
 class LoginFailure(Base):
     """A failed login, counted per account and per address to slow down password guessing."""
 
@@ -231,6 +264,7 @@ __all__ = [
     "Citizen",
     "CitizenStatus",
     "CitizenStatusChange",
+    "Invitation",
     "LoginFailure",
     "Membership",
     "Municipality",

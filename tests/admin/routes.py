@@ -109,7 +109,7 @@ def tenant_tables() -> dict[str, type[Any]]:
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         table = getattr(cls, "__tablename__", None)
-        if table and "municipality_id" in mapper.columns:
+        if table and "municipality_id" in mapper.columns and "id" in mapper.columns:
             found[table] = cls
     return found
 
