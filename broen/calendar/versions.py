@@ -77,7 +77,7 @@ def _bump(session: Session, flush_context: Any) -> None:
         for obj in chain(session.new, session.deleted, session.dirty)
         if isinstance(obj, CalendarSource) and (obj not in session.dirty or session.is_modified(obj))
     }
-    touched.discard(None)  # type: ignore[arg-type]  # a row that has no municipality yet
+    touched.discard(None)  # a row that has no municipality yet
     if touched:
         touch(session.connection(), touched)
 
