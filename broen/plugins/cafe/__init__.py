@@ -1,7 +1,9 @@
 """Café meetings (cafémøder): courses of group meetings for citizens granted a flex job on the basis of
-mental illness or psychological vulnerability, their sessions, sign-ups and waitlist.
+mental illness or psychological vulnerability, their sessions, sign-ups, waitlist, attendance and agenda.
 
-This first step has the data, the rules (`services`) and the calendar; pages come later.
+The modules: `models` (tables), `services` (courses, sessions, sign-ups: every write), `program`
+(attendance and agenda), `notify` (e-mails), `feed` (calendar events), `staff` (coordinator pages),
+`participant` (the citizen's own pages), `public` (the public course feed), `cli` (`broen cafe ...`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import click
+from flask import Blueprint, Flask
+
 from broen import api
-from broen.plugins.cafe import services
+from broen.plugins.cafe import cli, participant, public, services, staff
+from broen.plugins.cafe import feed as cafe_feed
 from broen.plugins.cafe.forms import DEFAULTS, SettingsForm
-from broen.plugins.cafe.models import Session
 
 NAME = services.NAME
 
@@ -23,8 +28,8 @@ def broen_plugin_info() -> api.PluginInfo:
         name=NAME,
         title_da="Cafémøder",
         title_en="Café meetings",
-        description="Courses of café meetings: sessions, sign-ups and waitlist.",
-        version="0.1",
+        description="Courses of café meetings: sessions, sign-ups, waitlist, attendance and agenda.",
+        version="0.2",
         settings_form=SettingsForm,
         defaults=DEFAULTS,
     )
@@ -35,36 +40,23 @@ def broen_migrations() -> Path:
     return Path(__file__).parent / "migrations"
 
 
-def _event(session: Session) -> api.CalendarEvent:
-    # The course's title and place only: a café feed never names a participant.
-    return api.CalendarEvent(
-        uid=f"cafe-session-{session.uid}@broen",
-        start=session.starts_at,
-        end=session.ends_at,
-        summary=session.course.title,
-        location=session.place,
-        last_modified=session.last_modified,
-        cancelled=session.cancelled,
-        sequence=session.sequence,
-    )
+@api.hookimpl
+def broen_register_blueprints(app: Flask) -> list[Blueprint]:
+    return [staff.bp, participant.bp, public.bp]
+
+
+@api.hookimpl
+def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
+    return staff.menu_items(municipality, user) + participant.menu_items(municipality, user)
+
+
+@api.hookimpl
+def broen_cli(group: click.Group) -> None:
+    group.add_command(cli.cafe)
 
 
 @api.hookimpl
 def broen_calendar_events(
     municipality: api.Municipality, feed: str, viewer: api.User | None, start: datetime, end: datetime
 ) -> list[api.CalendarEvent]:
-    """`personal`: the sessions of the courses the viewer (as a citizen) has a seat on; `public` and
-    `staff`: every session of the municipality's courses."""
-    db = api.db()
-    if feed == "personal":
-        if viewer is None:
-            return []
-        citizen_ids = services.linked_citizen_ids(db, municipality, viewer)
-        if not citizen_ids:
-            return []
-        sessions = services.calendar_sessions(db, municipality, start, end, citizen_ids)
-    elif feed in ("public", "staff"):
-        sessions = services.calendar_sessions(db, municipality, start, end)
-    else:
-        return []
-    return [_event(s) for s in sessions]
+    return cafe_feed.events(municipality, feed, viewer, start, end)

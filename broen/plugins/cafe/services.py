@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select, update
 
 from broen import api
 from broen.plugins.cafe.models import Course, Session, Signup, SignupStatus
@@ -387,33 +386,3 @@ def linked_citizen_ids(db: api.Database, municipality: api.Municipality, user: a
         )
     )
     return list(rows)
-
-
-# --- calendar --------------------------------------------------------------------------------------------
-
-
-def calendar_sessions(
-    db: api.Database,
-    municipality: api.Municipality,
-    start: datetime,
-    end: datetime,
-    citizen_ids: list[int] | None = None,
-) -> list[Session]:
-    """Sessions of the municipality's courses overlapping [start, end); with `citizen_ids`, only those of
-    courses where one of them is confirmed. A cancelled session is left out once it has ended."""
-    query = (
-        select(Session)
-        .options(joinedload(Session.course))  # each event's summary is its course's title
-        .where(
-            Session.municipality_id == municipality.id,
-            Session.starts_at < end,
-            Session.ends_at > start,
-            or_(Session.cancelled.is_(False), Session.ends_at > api.utcnow()),
-        )
-    )
-    if citizen_ids is not None:
-        confirmed = select(Signup.course_id).where(
-            Signup.citizen_id.in_(citizen_ids), Signup.status == SignupStatus.CONFIRMED
-        )
-        query = query.where(Session.course_id.in_(confirmed))
-    return list(db.session.scalars(query.order_by(Session.starts_at, Session.id)))
