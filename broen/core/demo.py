@@ -15,7 +15,7 @@ from sqlalchemy import select
 from broen.core import accounts
 from broen.core.citizens.services import CitizenData, create_citizen
 from broen.core.db import Database
-from broen.core.models import CitizenStatus, Municipality, Role
+from broen.core.models import Citizen, CitizenStatus, Municipality, Role, User
 from broen.core.plugins import PluginRegistry
 
 DEMO_PASSWORD = "broen-demo-2026"  # noqa: S105 - printed for people trying the demo; not a secret
@@ -101,6 +101,7 @@ MUNICIPALITIES = [
             ("mette@silkeborg.demo", "Mette Kjær", Role.COORDINATOR),
             ("lars@silkeborg.demo", "Lars Bruun", Role.COORDINATOR),
             ("mentor@silkeborg.demo", "Poul Eriksen", Role.MENTOR),
+            ("deltager@silkeborg.demo", "", Role.PARTICIPANT),
         ],
     ),
     (
@@ -110,6 +111,7 @@ MUNICIPALITIES = [
             ("admin@norddjurs.demo", "Hanne Lauridsen", Role.ADMIN),
             ("jesper@norddjurs.demo", "Jesper Friis", Role.COORDINATOR),
             ("mentor@norddjurs.demo", "Inge Mikkelsen", Role.MENTOR),
+            ("deltager@norddjurs.demo", "", Role.PARTICIPANT),
         ],
     ),
 ]
@@ -132,17 +134,20 @@ def create_demo(
         municipality = accounts.create_municipality(db, slug, name)
         for plugin in plugins.names:
             accounts.set_plugin_enabled(db, municipality, plugin, True)
-        users = []
+        users: list[tuple[User, Role]] = []
         for email, person, role in staff:
+            if role == Role.PARTICIPANT:
+                continue  # made below, for one of the citizens
             user = accounts.create_user(db, email, person, DEMO_PASSWORD)
             accounts.grant_role(db, user, municipality, role)
             users.append((user, role))
         coordinators = [u for u, r in users if r in (Role.ADMIN, Role.COORDINATOR)]
+        citizens = []
         for i in range(CITIZENS_PER_MUNICIPALITY):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             status = rng.choices(list(CitizenStatus)[:4], weights=[2, 6, 2, 1])[0]
             approved = rng.random() < 0.8
-            create_citizen(
+            citizen = create_citizen(
                 db,
                 municipality,
                 rng.choice(coordinators),
@@ -163,8 +168,32 @@ def create_demo(
                     flexjob_mental_health_basis=approved and rng.random() < 0.85,
                 ),
             )
-        echo(f"  {len(staff)} staff, {CITIZENS_PER_MUNICIPALITY} citizens")
+            citizens.append(citizen)
+        participant = _participant_log_in(db, municipality, staff, citizens)
+        users.append((participant, Role.PARTICIPANT))
+        echo(f"  {len(staff) - 1} staff, {CITIZENS_PER_MUNICIPALITY} citizens, 1 participant with a log-in")
+        plugins.call(
+            "broen_demo_data",
+            municipality,
+            municipality=municipality,
+            staff=[u for u, _r in users],
+            citizens=citizens,
+        )
     _print_logins(echo, base_url)
+
+
+def _participant_log_in(
+    db: Database, municipality: Municipality, staff: list[tuple[str, str, Role]], citizens: list[Citizen]
+) -> User:
+    """The first citizen who may join café meetings gets the demo's participant log-in (as an accepted
+    invitation would give them)."""
+    citizen = next(c for c in citizens if c.flexjob_approved and c.flexjob_mental_health_basis)
+    email = next(e for e, _person, role in staff if role == Role.PARTICIPANT)
+    user = accounts.create_user(db, email, citizen.name, DEMO_PASSWORD)
+    accounts.grant_role(db, user, municipality, Role.PARTICIPANT)
+    citizen.user_id = user.id
+    db.session.commit()
+    return user
 
 
 def _print_logins(echo: Callable[[str], object], base_url: str) -> None:
@@ -174,4 +203,5 @@ def _print_logins(echo: Callable[[str], object], base_url: str) -> None:
     )
     for _slug, name, staff in MUNICIPALITIES:
         for email, person, role in staff:
+            person = person or "(a citizen)"
             echo(f"  {email:<24} {person:<18} {role.value:<12} {name}")

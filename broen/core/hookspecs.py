@@ -134,6 +134,17 @@ def broen_calendar_events(  # type: ignore[empty-body]
 
 
 @hookspec
+def broen_demo_data(municipality: Municipality, staff: Sequence[User], citizens: Sequence[Citizen]) -> None:
+    """*Per municipality.* Add the plugin's demo data to a municipality that `broen demo` has just made.
+
+    Called once per demo municipality by `broen demo`, after its staff (`staff`: admins, coordinators,
+    mentors, a participant) and its made-up citizens (`citizens`) exist and every plugin is turned on.
+    Make everything through your own services, so the demo shows the real rules at work; use dates
+    relative to today, so the demo looks alive whenever it is run. Return nothing.
+    """
+
+
+@hookspec
 def broen_cli(group: click.Group) -> None:
     """Add click commands to the `broen` command line, e.g. `group.add_command(my_group)`.
 

@@ -30,7 +30,7 @@ from broen.core.config import MIN_SECRET_LENGTH, load_settings
 from broen.core.db import Base
 from broen.core.demo import DEMO_PASSWORD, MUNICIPALITIES
 from broen.core.migrate import upgrade
-from broen.core.models import AuditEntry, Citizen, Membership, Municipality, User
+from broen.core.models import AuditEntry, Citizen, Membership, Municipality, Role, User
 from tests.conftest import PASSWORD, Client, make_app
 
 _script = shutil.which("broen", path=str(Path(sys.executable).parent))
@@ -261,6 +261,12 @@ def test_demo_creates_silkeborg_and_norddjurs_through_the_services_prints_log_in
         # Plugins are switched on in the demo municipalities.
         silkeborg = db.session.scalar(select(Municipality).where(Municipality.slug == "silkeborg"))
         assert app.extensions["broen.plugins"].is_enabled("example", silkeborg)
+        # The participant log-in is a citizen's own, as an accepted invitation makes it.
+        participant = db.session.scalar(select(User).where(User.email == "deltager@silkeborg.demo"))
+        assert participant is not None and participant.role_in(silkeborg.id) == Role.PARTICIPANT
+        linked = db.session.scalar(select(Citizen).where(Citizen.user_id == participant.id))
+        assert linked is not None and linked.municipality_id == silkeborg.id
+        assert linked.name == participant.name and linked.flexjob_mental_health_basis
 
         second = app.test_cli_runner().invoke(args=["demo"])
         assert second.exit_code == 0, second.output

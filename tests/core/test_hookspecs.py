@@ -103,7 +103,23 @@ def test_the_recorder_implements_every_hook() -> None:
     assert not missing, f"teach tests/plugins/recorder.py these hooks, then call them below: {missing}"
 
 
-def test_every_hook_is_called_by_the_core(database_url: str, world: World) -> None:
+def demo_calls(folder: Path) -> list[tuple[str, str | None]]:
+    """The hooks `broen demo` calls, on an empty SQLite database of its own (the demo wants one)."""
+    recorder = Recorder()
+    app: Flask = make_app(f"sqlite:///{folder / 'demo.db'}", plugins=(("recorder", recorder),))
+    try:
+        with app.app_context():
+            upgrade(app.extensions["broen.db"], app.extensions["broen.plugins"])
+            result = app.test_cli_runner().invoke(args=["demo"])
+            assert result.exit_code == 0, result.output
+    finally:
+        app.extensions["broen.db"].dispose()
+    demo = [call for call in recorder.calls if call[0] == "broen_demo_data"]
+    assert sorted(demo) == [("broen_demo_data", "norddjurs"), ("broen_demo_data", "silkeborg")]
+    return demo
+
+
+def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_path: Path) -> None:
     recorder = Recorder()
     app: Flask = make_app(database_url, plugins=(EXAMPLE_PLUGIN, ("recorder", recorder)))
     try:
@@ -122,6 +138,7 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World) -> No
             assert client.get(url).status_code == 200, url
     finally:
         app.extensions["broen.db"].dispose()
+    recorder.calls += demo_calls(tmp_path)
     called = {hook for hook, _where in recorder.calls}
     assert called == set(HOOKS), f"never called by the core: {sorted(set(HOOKS) - called)}"
     per_municipality = {hook for hook, where in recorder.calls if where is not None}

@@ -84,5 +84,11 @@ class Recorder:
         ]
 
     @api.hookimpl
+    def broen_demo_data(
+        self, municipality: api.Municipality, staff: list[api.User], citizens: list[api.Citizen]
+    ) -> None:
+        self.calls.append(("broen_demo_data", municipality.slug))
+
+    @api.hookimpl
     def broen_cli(self, group: click.Group) -> None:
         self.calls.append(("broen_cli", None))
