@@ -68,6 +68,9 @@ def create_app(
     from broen.calendar import views as calendar_views
 
     app.register_blueprint(calendar_views.bp)
+    from broen.core import invitations
+
+    app.register_blueprint(invitations.bp)
     _register_plugin_blueprints(app, plugins)
     _add_plugin_translations(app, plugins)
 

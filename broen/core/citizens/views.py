@@ -12,9 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from broen.core import invitations
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
 from broen.core.db import Database
+from broen.core.exports import csv_cell
 from broen.core.models import Citizen, CitizenStatus, Role
 from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, current_municipality, get_scoped_or_404, require_role
@@ -63,12 +65,6 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ is a formula to Excel: neutralise it (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/export.csv")
 @require_role(*STAFF_ROLES)
 def export() -> ResponseReturnValue:
@@ -93,7 +89,7 @@ def export() -> ResponseReturnValue:
     yes, no = _("yes"), _("no")
     for c in citizens:
         writer.writerow(
-            _csv_cell(v)
+            csv_cell(v)
             for v in (
                 c.name,
                 c.email,
@@ -163,6 +159,7 @@ def show(citizen_id: int) -> ResponseReturnValue:
         citizen=citizen,
         statuses=STATUS_LABELS,
         panels=sorted(panels, key=lambda p: p.order),
+        login=invitations.login_state(db, citizen),
     )
 
 
