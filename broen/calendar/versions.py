@@ -4,23 +4,38 @@ A feed is cached under a key made from the versions of the municipalities it dra
 indexed read tells any process whether its cached copy is current (and gives the ETag without building
 the feed). Nobody has to remember to bump it: a model that feeds calendars inherits `CalendarSource`, and
 every flush that inserts, changes or deletes such a row bumps its municipality's version in the same
-transaction. (Bulk `update()`/`delete()` statements bypass the ORM's flush: code that changes calendar
-rows that way calls `touch` itself.)
+transaction (a row that moves to another municipality bumps both). A flush that changes nothing bumps
+nothing. (Bulk `update()`/`delete()` statements bypass the ORM's flush: code that changes calendar rows
+that way calls `touch` itself.)
 
-Importing this module installs the flush listener; it imports nothing of the core but the database layer,
-so the core's own models can inherit `CalendarSource`.
+The bump is one statement, an upsert: the first change in a municipality makes its row. Concurrent
+writers do not lose bumps: on PostgreSQL the upsert locks the row until the transaction ends (a second
+writer waits, then adds its own one), on SQLite the writer holds the database's write lock. So on
+PostgreSQL a transaction that changed calendar data holds its municipality's version row until it ends:
+keep such transactions short. Rows are bumped in the order of their ids, so two transactions that touch
+the same two municipalities cannot deadlock on them.
+
+`changed_at` is the feeds' Last-Modified. HTTP dates have whole seconds, so it is kept in whole seconds
+and every bump moves it on by at least one: max(now, previous + 1 s). A client that kept the
+Last-Modified of an earlier answer therefore always sees a later one after a change, even a change in
+the same second. In a burst of changes it may run a few seconds ahead of the clock; feeds never send a
+Last-Modified later than the response's own date (see `broen.calendar.cache`).
+
+Importing this module installs the flush listener; it imports nothing of the core but the database
+layer, so the core's own models can inherit `CalendarSource`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, event, insert, update
+from sqlalchemy import ForeignKey, Integer, event, func, inspect, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from broen.core.db import Base, UTCDateTime, utcnow
 
@@ -42,42 +57,58 @@ class CalendarVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+_table = CalendarVersion.__table__
+#: SQLAlchemy's storage format for datetimes on SQLite (text that sorts as time does).
+_SQLITE_SECOND = "%Y-%m-%d %H:%M:%S.000000"
+
+
+def _next_changed_at(dialect: str, now: datetime) -> ColumnElement[Any]:
+    """max(now, the row's changed_at + 1 s), as SQL for the upsert's UPDATE branch."""
+    if dialect == "postgresql":
+        return func.greatest(literal(now, UTCDateTime), _table.c.changed_at + literal(timedelta(seconds=1)))
+    return func.max(
+        literal(now, UTCDateTime), func.strftime(_SQLITE_SECOND, _table.c.changed_at, "+1 second")
+    )
+
+
 def touch(connection: Connection, municipality_ids: set[int]) -> None:
-    """Bump the calendar version of these municipalities (creating their rows the first time)."""
+    """Bump the calendar version of these municipalities (making their rows the first time)."""
     if not municipality_ids:
         return
-    bump = (
-        update(CalendarVersion)
-        .where(CalendarVersion.municipality_id.in_(municipality_ids))
-        .values(version=CalendarVersion.version + 1, changed_at=utcnow())
-    )
-    if connection.execute(bump).rowcount == len(municipality_ids):
-        return
-    # First change in a municipality: make its row (another transaction may be doing the same: on
-    # conflict nothing happens, and the second bump below counts this change all the same).
-    rows = [{"municipality_id": m, "version": 0, "changed_at": utcnow()} for m in municipality_ids]
+    now = utcnow().replace(microsecond=0)
+    rows = [{"municipality_id": m, "version": 1, "changed_at": now} for m in sorted(municipality_ids)]
     dialect = connection.dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(CalendarVersion).values(rows).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(CalendarVersion).values(rows).on_conflict_do_nothing()
-    else:  # pragma: no cover - broen runs on SQLite and PostgreSQL
-        stmt = insert(CalendarVersion).values(rows)
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - broen runs on these two
+        raise NotImplementedError(f"calendar versions need PostgreSQL or SQLite, not {dialect}")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(CalendarVersion)
+        .values(rows)
+        .on_conflict_do_update(
+            index_elements=[_table.c.municipality_id],
+            set_={"version": _table.c.version + 1, "changed_at": _next_changed_at(dialect, now)},
+        )
+    )
     connection.execute(stmt)
-    connection.execute(bump)
+
+
+def _municipality_ids(obj: object) -> set[int]:
+    """The municipality a row is in, and the one it was in if this flush moved it (without loading)."""
+    history = inspect(obj).attrs.municipality_id.history
+    return {m for m in chain(history.added, history.unchanged, history.deleted) if m is not None}
 
 
 @event.listens_for(Session, "after_flush")
 def _bump(session: Session, flush_context: Any) -> None:
     # After the flush, `new`/`dirty`/`deleted` and attribute history still show what was flushed, and
     # new rows have their keys: every municipality whose calendar data this flush changed.
-    touched: set[int] = {
-        obj.municipality_id  # type: ignore[attr-defined]  # every CalendarSource has one
-        for obj in chain(session.new, session.deleted, session.dirty)
-        if isinstance(obj, CalendarSource) and (obj not in session.dirty or session.is_modified(obj))
-    }
-    touched.discard(None)  # a row that has no municipality yet
+    touched: set[int] = set()
+    for obj in chain(session.new, session.deleted, session.dirty):
+        if not isinstance(obj, CalendarSource):
+            continue
+        if obj in session.dirty and obj not in session.deleted and not session.is_modified(obj):
+            continue  # attributes were set to the values they had: nothing was written
+        touched |= _municipality_ids(obj)
     if touched:
         touch(session.connection(), touched)
 

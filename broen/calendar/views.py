@@ -4,29 +4,31 @@ A personal feed (`/feeds/<token>.ics`) is what a participant subscribes to from 
 cannot log in, so the secret token in the link is the key (see `broen.calendar.tokens`). An unknown,
 revoked or inactive user's token gets the same bare 404, so the answer says nothing about which links
 once existed. The links are made and stopped on `/me`.
+
+Feeds are served from a cache checked with one query per request (`broen.calendar.cache`).
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import qrcode  # type: ignore[import-untyped]  # no type hints shipped
 import qrcode.image.svg  # type: ignore[import-untyped]
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from broen.calendar import tokens
+from broen.calendar.cache import build_feed, feed_view, local_today, municipality_feed, personal_state, serve
+from broen.calendar.cache import window as feed_window
 from broen.calendar.events import CalendarEvent
-from broen.calendar.feeds import feed_response, last_modified
-from broen.calendar.ics import build_ics
+from broen.calendar.feeds import not_found
 from broen.core.db import Database
-from broen.core.models import Municipality, PluginState, User
+from broen.core.models import Municipality, User
 from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, current_municipality, require_role
 
@@ -36,8 +38,6 @@ bp = Blueprint("calendar", __name__)
 PUBLIC_FEEDS = ("public",)
 #: The feed a plugin is asked for when a user's own calendar subscription is built (viewer = that user).
 PERSONAL_FEED = "personal"
-PAST = timedelta(days=31)
-FUTURE = timedelta(days=366)
 
 
 def _db() -> Database:
@@ -45,32 +45,26 @@ def _db() -> Database:
     return db
 
 
-def events_for(municipality: Municipality, feed: str, viewer: User | None) -> list[CalendarEvent]:
-    """All events every enabled plugin has for this feed, from a month ago to a year ahead."""
-    now = datetime.now(UTC)
+def events_for(
+    municipality: Municipality,
+    feed: str,
+    viewer: User | None,
+    window: tuple[datetime, datetime] | None = None,
+) -> list[CalendarEvent]:
+    """All events every enabled plugin has for this feed in `window` (default: today's, see
+    `broen.calendar.cache.window`: from local midnight a month ago to a year ahead)."""
+    if window is None:
+        window = feed_window(local_today(municipality.timezone), municipality.timezone)
+    start, end = window
     return registry().call_flat(
         "broen_calendar_events",
         municipality,
         municipality=municipality,
         feed=feed,
         viewer=viewer,
-        start=now - PAST,
-        end=now + FUTURE,
+        start=start,
+        end=end,
     )
-
-
-def _plugins_changed_at(municipality_ids: list[int]) -> datetime | None:
-    """When a plugin was last turned on or off (or its settings saved) in these municipalities."""
-    if not municipality_ids:
-        return None
-    # The newest row's column (not max()): SQLite's max() would return text, not an aware datetime.
-    changed: datetime | None = _db().session.scalar(
-        select(PluginState.changed_at)
-        .where(PluginState.municipality_id.in_(municipality_ids))
-        .order_by(PluginState.changed_at.desc())
-        .limit(1)
-    )
-    return changed
 
 
 @bp.route("/<municipality>/calendar/")
@@ -87,38 +81,33 @@ def staff() -> ResponseReturnValue:
 
 
 @bp.route("/<municipality>/public/calendar/<feed>.ics")
+@feed_view
 def public_feed(feed: str) -> ResponseReturnValue:
     if feed not in PUBLIC_FEEDS:
-        abort(404)
-    municipality = current_municipality()
-    events = events_for(municipality, feed, None)
-    body = build_ics(municipality.name, events, timezone=municipality.timezone)
-    modified = last_modified(events, municipality.created_at, _plugins_changed_at([municipality.id]))
-    return feed_response(request, body, modified, private=False)
-
-
-def _not_found() -> Response:
-    """The one answer for every token that does not open a feed: nothing about why."""
-    response = Response(b"", status=404, content_type="text/plain; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        return not_found()
+    return municipality_feed(feed, lambda m, start, end: (m.name, events_for(m, feed, None, (start, end))))
 
 
 @bp.route("/feeds/<token>.ics")
 def personal_feed(token: str) -> ResponseReturnValue:
-    row = tokens.find(_db(), token)
-    if row is None:
-        return _not_found()
-    user = row.user
-    municipalities = [m.municipality for m in sorted(user.memberships, key=lambda m: m.id)]
-    events = [e for m in municipalities for e in events_for(m, PERSONAL_FEED, user)]
-    timezone = (
-        municipalities[0].timezone if municipalities else current_app.config["BROEN"].broen.default_timezone
-    )
-    name = " · ".join(["broen", *(m.name for m in municipalities)])
-    body = build_ics(name, events, timezone=timezone)
-    modified = last_modified(events, row.created_at, _plugins_changed_at([m.id for m in municipalities]))
-    return feed_response(request, body, modified, private=True)
+    db = _db()
+    default_timezone = current_app.config["BROEN"].broen.default_timezone
+    state = personal_state(db, tokens.hash_token(token), default_timezone)
+    if state is None:
+        return not_found()
+
+    def body() -> bytes | None:
+        user = db.session.get(User, state.user_id)
+        if user is None:
+            return None
+        mine = {m.municipality_id: m.municipality for m in user.memberships}
+        municipalities = [mine[i] for i in state.municipality_ids if i in mine]
+        window = feed_window(state.day, state.timezone)
+        events = [e for m in municipalities for e in events_for(m, PERSONAL_FEED, user, window)]
+        name = " · ".join(["broen", *(m.name for m in municipalities)])
+        return build_feed(name, events, state)
+
+    return serve(state, body, private=True)
 
 
 # --- the calendar link on /me ----------------------------------------------------------------------------

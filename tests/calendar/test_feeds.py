@@ -13,6 +13,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -21,12 +22,15 @@ from werkzeug.http import http_date, parse_date
 from werkzeug.test import TestResponse
 
 from broen.calendar import tokens
+from broen.calendar.cache import feed_cache
 from broen.calendar.models import FeedToken
+from broen.calendar.versions import CalendarVersion
 from broen.core import accounts
 from broen.core.models import AuditEntry, Citizen, Municipality, PluginState, User
 from tests.conftest import Client, World
 
 PAST = datetime(2026, 11, 10, tzinfo=UTC)
+CPH = ZoneInfo("Europe/Copenhagen")
 
 
 def issue(app: Flask, user: User) -> str:
@@ -42,6 +46,12 @@ def feed_url(token: str) -> str:
     return f"/feeds/{token}.ics"
 
 
+def local_midnight() -> datetime:
+    """The local midnight (Copenhagen) that began today, in UTC."""
+    today = datetime.now(CPH).date()
+    return datetime.combine(today, datetime.min.time(), tzinfo=CPH).astimezone(UTC)
+
+
 def backdate(app: Flask) -> None:
     """Put every moment that dates a feed (other than the events) at PAST, so Last-Modified is known."""
     db = app.extensions["broen.db"]
@@ -49,6 +59,7 @@ def backdate(app: Flask) -> None:
         db.session.execute(update(PluginState).values(changed_at=PAST))
         db.session.execute(update(FeedToken).values(created_at=PAST))
         db.session.execute(update(Municipality).values(created_at=PAST))
+        db.session.execute(update(CalendarVersion).values(changed_at=PAST))
         db.session.commit()
 
 
@@ -200,14 +211,16 @@ def test_a_feed_has_a_strong_etag_last_modified_and_cache_control_and_is_not_com
     assert "Content-Encoding" not in response.headers
     etag = response.headers["ETag"]
     assert re.fullmatch(r'"[0-9a-f]{64}"', etag)
-    assert etag == f'"{hashlib.sha256(response.get_data()).hexdigest()}"'
-    # The example plugin's events were last changed on 1 November; the plugin was turned on (backdated) on 10.
-    assert parse_date(response.headers["Last-Modified"]) == PAST
+    # Every change of the data was (backdated) on 10 November; the feed's window last moved at midnight.
+    assert parse_date(response.headers["Last-Modified"]) == max(PAST, local_midnight())
     private = "personal" if feed.startswith("/feeds/") else "public"
     expected = "private" if private == "personal" else "public"
     assert re.fullmatch(rf"{expected}, max-age=\d+", response.headers["Cache-Control"])
     again = get(app, feed)
     assert again.headers["ETag"] == etag and again.get_data() == response.get_data()
+    feed_cache(app).clear()  # built anew from the same data: the same bytes
+    rebuilt = get(app, feed)
+    assert rebuilt.headers["ETag"] == etag and rebuilt.get_data() == response.get_data()
 
 
 def test_if_none_match_gives_304_and_wins_over_if_modified_since(app: Flask, feed: str) -> None:
@@ -234,9 +247,11 @@ def test_if_modified_since_alone_compares_dates_and_ignores_garbage(app: Flask, 
     backdate(app)
     modified = get(app, feed).headers["Last-Modified"]
     assert get(app, feed, **{"If-Modified-Since": modified}).status_code == 304
-    later = http_date(PAST + timedelta(hours=1))
+    when = parse_date(modified)
+    assert when is not None
+    later = http_date(when + timedelta(hours=1))
     assert get(app, feed, **{"If-Modified-Since": later}).status_code == 304
-    earlier = http_date(PAST - timedelta(seconds=1))
+    earlier = http_date(when - timedelta(seconds=1))
     assert get(app, feed, **{"If-Modified-Since": earlier}).status_code == 200
     for garbage in ("yesterday", "", "Tue, 99 Foo 2026 25:61:61 GMT"):
         response = get(app, feed, **{"If-Modified-Since": garbage})

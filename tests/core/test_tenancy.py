@@ -138,6 +138,7 @@ def test_silkeborg_ids_are_not_found_from_inside_norddjurs(
 
 def test_public_routes_show_no_citizen_data_to_anyone(app: Flask, world: World, make_client: Any) -> None:
     routes.enable_every_plugin(app)
+    routes.seed_target_rows(app)  # e.g. a café course, for its public feed
     secrets = routes.secrets_of(app)
     client = make_client()
     client.login(world.user(TARGET, "admin"))  # even logged in as Silkeborg's admin: public is public

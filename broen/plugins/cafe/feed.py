@@ -6,13 +6,16 @@ A café feed names the course and its place only, never a participant.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from broen import api
 from broen.plugins.cafe import services
-from broen.plugins.cafe.models import Session, Signup, SignupStatus
+from broen.plugins.cafe.models import Course, Session, Signup, SignupStatus
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def event(session: Session) -> api.CalendarEvent:
@@ -29,31 +32,83 @@ def event(session: Session) -> api.CalendarEvent:
     )
 
 
+def _in_window(
+    query: S,
+    municipality: api.Municipality,
+    start: datetime,
+    end: datetime,
+    citizen_ids: list[int] | None,
+    course_id: int | None,
+) -> S:
+    query = query.where(
+        Session.municipality_id == municipality.id,
+        Session.starts_at < end,
+        Session.ends_at > start,
+    )
+    if course_id is not None:
+        query = query.where(Session.course_id == course_id)
+    if citizen_ids is not None:
+        confirmed = select(Signup.course_id).where(
+            Signup.citizen_id.in_(citizen_ids), Signup.status == SignupStatus.CONFIRMED
+        )
+        query = query.where(Session.course_id.in_(confirmed))
+    return query.order_by(Session.starts_at, Session.id)
+
+
 def calendar_sessions(
     db: api.Database,
     municipality: api.Municipality,
     start: datetime,
     end: datetime,
     citizen_ids: list[int] | None = None,
+    course_id: int | None = None,
 ) -> list[Session]:
-    """Sessions of the municipality's courses overlapping [start, end); with `citizen_ids`, only those of
-    courses where one of them is confirmed. A cancelled session is left out once it has ended."""
-    query = (
-        select(Session)
-        .options(joinedload(Session.course))  # each event's summary is its course's title
-        .where(
-            Session.municipality_id == municipality.id,
-            Session.starts_at < end,
-            Session.ends_at > start,
-            or_(Session.cancelled.is_(False), Session.ends_at > api.utcnow()),
+    """Sessions of the municipality's courses overlapping [start, end), cancelled ones included (the
+    calendar keeps a cancelled event until its date has passed); with `citizen_ids`, only those of
+    courses where one of them is confirmed; with `course_id`, only that course's.
+
+    The answer depends on the data and the window alone, never on the time of day: feeds are cached
+    under their data's version and date (see broen/calendar/cache.py)."""
+    query = select(Session).options(joinedload(Session.course))  # the summary is the course's title
+    window = _in_window(query, municipality, start, end, citizen_ids, course_id)
+    return list(db.session.scalars(window))
+
+
+def calendar_events(
+    db: api.Database,
+    municipality: api.Municipality,
+    start: datetime,
+    end: datetime,
+    citizen_ids: list[int] | None = None,
+    course_id: int | None = None,
+) -> list[api.CalendarEvent]:
+    """`calendar_sessions` as calendar events, read as plain columns: a feed may have thousands of
+    sessions, and building ORM objects for them would cost more than the rest of the query."""
+    columns = select(
+        Session.uid,
+        Session.starts_at,
+        Session.ends_at,
+        Session.location,
+        Session.cancelled,
+        Session.sequence,
+        Session.last_modified,
+        Course.title,
+        Course.venue,
+    ).join(Course, Course.id == Session.course_id)
+    rows = db.session.execute(_in_window(columns, municipality, start, end, citizen_ids, course_id))
+    return [
+        api.CalendarEvent(
+            uid=f"cafe-session-{r.uid}@broen",
+            start=r.starts_at,
+            end=r.ends_at,
+            summary=r.title,
+            location=r.location or r.venue,
+            last_modified=r.last_modified,
+            cancelled=r.cancelled,
+            sequence=r.sequence,
         )
-    )
-    if citizen_ids is not None:
-        confirmed = select(Signup.course_id).where(
-            Signup.citizen_id.in_(citizen_ids), Signup.status == SignupStatus.CONFIRMED
-        )
-        query = query.where(Session.course_id.in_(confirmed))
-    return list(db.session.scalars(query.order_by(Session.starts_at, Session.id)))
+        for r in rows
+    ]
 
 
 def events(
@@ -68,9 +123,7 @@ def events(
         citizen_ids = services.linked_citizen_ids(db, municipality, viewer)
         if not citizen_ids:
             return []
-        sessions = calendar_sessions(db, municipality, start, end, citizen_ids)
-    elif feed in ("public", "staff"):
-        sessions = calendar_sessions(db, municipality, start, end)
-    else:
-        return []
-    return [event(s) for s in sessions]
+        return calendar_events(db, municipality, start, end, citizen_ids)
+    if feed in ("public", "staff"):
+        return calendar_events(db, municipality, start, end)
+    return []
