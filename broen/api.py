@@ -2,7 +2,7 @@
 
 Anything not named here is private to the core and may change without notice. A plugin talks to
 the core through the hooks in `broen.core.hookspecs` and these helpers only (plus Flask, SQLAlchemy
-and WTForms themselves). `gettext`/`lazy_gettext` are Flask-Babel's: a plugin's `translations/`
+and WTForms themselves). `gettext`/`ngettext`/`lazy_gettext` are Flask-Babel's: a plugin's `translations/`
 folder, next to its module, is found by itself.
 """
 
@@ -11,14 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from broen.admin.views import ScopedModelView
+from broen.calendar import tokens as _calendar_tokens
+from broen.calendar.cache import feed_view, municipality_feed
 from broen.calendar.events import CalendarEvent
 from broen.calendar.versions import CalendarSource
+from broen.calendar.views import feed_links as _feed_links
 from broen.core import audit, mail
 from broen.core.db import Base, Database, UTCDateTime, utcnow
+from broen.core.exports import csv_cell
 from broen.core.hookspecs import hookimpl
+from broen.core.i18n import LANGUAGES as _LANGUAGES
 from broen.core.models import Citizen, Municipality, Role, TenantMixin, User
 from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
 from broen.core.tenancy import current_municipality, current_role, get_scoped_or_404, require_role, scoped
@@ -39,6 +44,42 @@ def plugin_settings(plugin: str, municipality: Municipality) -> dict[str, Any]:
     return settings
 
 
+def plugin_enabled(plugin: str, municipality: Municipality) -> bool:
+    """Whether `plugin` is on in `municipality`. A plugin's pages and hooks are limited to where it is on
+    already; this is for work outside them, e.g. a command that goes through every municipality."""
+    enabled: bool = current_app.extensions["broen.plugins"].is_enabled(plugin, municipality)
+    return enabled
+
+
+def language_of(user: User | None) -> str:
+    """The language to write to `user` in ("da" or "en"), e.g. an e-mail rendered under Flask-Babel's
+    `force_locale`: their own choice, or the installation's default when there is no user."""
+    if user is not None and user.language in _LANGUAGES:
+        return user.language
+    return str(current_app.config["BROEN"].broen.default_language)
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """The full URL of `endpoint` under the installation's `base_url`, in a request or not (an e-mail
+    sent from the command line). Give every argument, `municipality` (the slug) too."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    base: str = current_app.config["BROEN"].broen.base_url
+    return base.rstrip("/") + path
+
+
+def new_calendar_link(user: User) -> dict[str, str]:
+    """Make `user` a new personal calendar link (any earlier one stops working; audited, committed) and
+    return it as "https" and "webcal" URLs and "qr" (a data: URI of a QR code of the https link). Only
+    the token's hash is kept: show the link now, once. In a request."""
+    links: dict[str, str] = _feed_links(_calendar_tokens.issue(db(), user))
+    return links
+
+
+def has_calendar_link(user: User) -> bool:
+    """Whether `user` has a live personal calendar link (its token cannot be shown again)."""
+    return _calendar_tokens.live_token(db(), user) is not None
+
+
 __all__ = [
     "Base",
     "CalendarEvent",
@@ -55,15 +96,24 @@ __all__ = [
     "UTCDateTime",
     "User",
     "WorklistItem",
+    "absolute_url",
     "audit",
+    "csv_cell",
     "current_municipality",
     "current_role",
     "db",
+    "feed_view",
     "get_scoped_or_404",
     "gettext",
+    "has_calendar_link",
     "hookimpl",
+    "language_of",
     "lazy_gettext",
     "mail",
+    "municipality_feed",
+    "new_calendar_link",
+    "ngettext",
+    "plugin_enabled",
     "plugin_settings",
     "require_role",
     "scoped",

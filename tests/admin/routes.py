@@ -40,6 +40,8 @@ PUBLIC_ENDPOINTS = {
     "auth.login": "where people log in",
     "core.health": "the load balancer's health check; it answers only 'ok'",
     "calendar.personal_feed": "a calendar app cannot log in: the secret token in the URL is the key",
+    "invitations.accept_page": "a citizen without a log-in yet makes one here: the invitation's token is the key",
+    "invitations.use_account": "the same invitation link, used with the account of whoever is logged in",
 }
 PUBLIC_PREFIX = "/<municipality>/public/"
 PUBLIC_PREFIX_REASON = "a municipality's public pages and feeds (DESIGN.md: they never name a citizen)"
@@ -96,10 +98,53 @@ def _example_tip(app: Flask) -> None:
         db.session.commit()
 
 
+def _cafe_course(app: Flask) -> None:
+    """A café course with its sessions, the target's first citizen on it (marked present at the first
+    session) and an item on its agenda."""
+    from datetime import date, time
+
+    from broen.plugins.cafe import program, services
+    from broen.plugins.cafe.models import Attendance, Signup, SignupStatus
+
+    db = app.extensions["broen.db"]
+    target = municipality(app, TARGET)
+    with app.app_context():
+        course = services.create_course(
+            db, target, None, title="Café only Silkeborg may see", first_date=date(2030, 1, 8), start=time(17)
+        )
+        citizen_id = db.session.scalars(
+            select(Citizen.id).where(Citizen.municipality_id == target.id)
+        ).first()
+        # Straight in: the world's citizens have no flex job, which sign_up would (rightly) refuse.
+        db.session.add(
+            Signup(
+                municipality_id=target.id,
+                course_id=course.id,
+                citizen_id=citizen_id,
+                status=SignupStatus.CONFIRMED,
+            )
+        )
+        db.session.add(
+            Attendance(
+                municipality_id=target.id,
+                session_id=course.sessions[0].id,
+                citizen_id=citizen_id,
+                present=True,
+            )
+        )
+        db.session.commit()
+        program.add_item(db, course, None, title="Topic only Silkeborg may see", session=course.sessions[0])
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "example_tip": _example_tip,
+    "cafe_course": _cafe_course,
+    "cafe_session": _cafe_course,
+    "cafe_signup": _cafe_course,
+    "cafe_attendance": _cafe_course,
+    "cafe_agenda_item": _cafe_course,
 }
 
 

@@ -21,7 +21,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 
 
 def source_messages() -> set[str]:
-    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT / "broen"), method_map, keywords=KEYWORDS

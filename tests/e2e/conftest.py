@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
@@ -48,6 +49,7 @@ def unavailable(reason: str, allow_module_level: bool = False) -> None:
 class LiveServer:
     url: str
     world: World
+    app: Flask
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     thread = threading.Thread(target=server.serve_forever, name="broen-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", world)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", world, app)
     finally:
         server.shutdown()
         server.server_close()

@@ -15,7 +15,7 @@ import click
 from flask import Blueprint, Flask
 
 from broen import api
-from broen.plugins.cafe import cli, participant, public, services, staff
+from broen.plugins.cafe import cli, demo, participant, public, services, staff
 from broen.plugins.cafe import feed as cafe_feed
 from broen.plugins.cafe.forms import DEFAULTS, SettingsForm
 
@@ -48,6 +48,13 @@ def broen_register_blueprints(app: Flask) -> list[Blueprint]:
 @api.hookimpl
 def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
     return staff.menu_items(municipality, user) + participant.menu_items(municipality, user)
+
+
+@api.hookimpl
+def broen_demo_data(
+    municipality: api.Municipality, staff: list[api.User], citizens: list[api.Citizen]
+) -> None:
+    demo.create(municipality, staff, citizens)
 
 
 @api.hookimpl

@@ -7,19 +7,26 @@ Sign-ups are safe against a crowd pressing the button at once: `sign_up` and `le
 course row (PostgreSQL: `SELECT ... FOR UPDATE`; SQLite: an `UPDATE` of the course row as the first
 statement of the transaction, which takes SQLite's write lock, waiting up to the core's busy timeout),
 and only then count seats and waitlist places, so two sign-ups never take the same seat or position.
+
+E-mail goes out after the commit (mail cannot be rolled back), through `notify`: a moved, re-placed,
+cancelled or reinstated session is told at once to its course's confirmed participants, and a seat from
+the waitlist to the one who got it. A mail that fails never undoes the change: the result says how
+many were told and how many could not be (`Told`), so a page can say so.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
 from broen import api
+from broen.plugins.cafe import notify
 from broen.plugins.cafe.models import Course, Session, Signup, SignupStatus
+from broen.plugins.cafe.notify import Told
 
 NAME = "cafe"
 
@@ -134,6 +141,19 @@ def create_course(
     return course
 
 
+@dataclass(frozen=True)
+class SessionChange:
+    """What a change of a session did: which fields changed, and who was told by e-mail."""
+
+    session: Session
+    fields: list[str]
+    told: Told
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fields)
+
+
 def _changed(db: api.Database, session: Session, by: api.User | None, fields: list[str]) -> None:
     """Bump the session's sequence and last change, audit, commit (nothing at all if nothing changed)."""
     if not fields:
@@ -160,9 +180,11 @@ def move_session(
     day: date,
     start: time,
     minutes: int | None = None,
-) -> Session:
+) -> SessionChange:
     """Move a session to `day` at `start` local time (the course's time zone), keeping its length
-    unless `minutes` is given."""
+    unless `minutes` is given. The course's confirmed participants are e-mailed at once (not for a
+    session that is over)."""
+    was = session.starts_at
     length = timedelta(minutes=minutes) if minutes is not None else session.ends_at - session.starts_at
     if length <= timedelta(0):
         raise CafeError("minutes", _("A session must last at least a minute."))
@@ -175,26 +197,36 @@ def move_session(
         session.ends_at = begins + length
         fields.append("ends_at")
     _changed(db, session, by, fields)
-    return session
+    told = notify.session_changed(db, session, notify.MOVED, was=was) if fields else Told()
+    return SessionChange(session, fields, told)
 
 
-def edit_session(db: api.Database, session: Session, by: api.User | None, *, location: str) -> Session:
-    """Set a session's own location (empty: the course's venue)."""
+def edit_session(db: api.Database, session: Session, by: api.User | None, *, location: str) -> SessionChange:
+    """Set a session's own location (empty: the course's venue). A new place is e-mailed at once, as a
+    move is."""
     location = location.strip()
+    was = session.place
     fields = ["location"] if location != session.location else []
     session.location = location
     _changed(db, session, by, fields)
-    return session
+    changed_place = bool(fields) and session.place != was
+    told = notify.session_changed(db, session, notify.NEW_PLACE, was_place=was) if changed_place else Told()
+    return SessionChange(session, fields, told)
 
 
 def cancel_session(
     db: api.Database, session: Session, by: api.User | None, *, cancelled: bool = True
-) -> Session:
-    """Cancel a session (it stays in the calendars, marked cancelled), or with `cancelled=False` undo it."""
+) -> SessionChange:
+    """Cancel a session (it stays in the calendars, marked cancelled), or with `cancelled=False` undo it.
+    Either is e-mailed at once to the course's confirmed participants (not for a session that is over);
+    a session that takes place after all is recorded as a MOVED notice (its status changed back)."""
     fields = ["cancelled"] if session.cancelled != cancelled else []
     session.cancelled = cancelled
     _changed(db, session, by, fields)
-    return session
+    told = Told()
+    if fields:
+        told = notify.session_changed(db, session, notify.CANCELLED if cancelled else notify.REINSTATED)
+    return SessionChange(session, fields, told)
 
 
 # --- sign-ups --------------------------------------------------------------------------------------------
@@ -322,15 +354,31 @@ def sign_up(db: api.Database, course: Course, citizen: api.Citizen, by: api.User
 
 @dataclass(frozen=True)
 class LeaveResult:
-    """Who left, and who got their seat (to be told so), if anyone."""
+    """Who left, and who got their seat (told on their page and, with an address, by e-mail), if anyone."""
 
     left: Signup
     promoted: Signup | None
+    told: Told = field(default_factory=Told)
+
+
+def _promote(db: api.Database, signup: Signup, by: api.User | None, now: datetime) -> None:
+    """A waitlisted sign-up gets a seat, shown on the citizen's page until they have seen it."""
+    signup.status, signup.position, signup.changed_at = SignupStatus.CONFIRMED, None, now
+    signup.promoted_at, signup.promotion_seen = now, False
+    _audit_signup(db, signup, by, "update")
+
+
+def _close_up(waiting: list[Signup], now: datetime) -> None:
+    """Number the queue 1, 2, 3 ... again (after someone left it or moved up)."""
+    for place, row in enumerate(waiting, start=1):
+        if row.position != place:
+            row.position, row.changed_at = place, now
 
 
 def leave(db: api.Database, course: Course, citizen: api.Citizen, by: api.User | None) -> LeaveResult:
     """Take a citizen off a course; a freed seat goes to the first on the waitlist (returned as
-    `promoted`, so the caller can tell them), and the queue closes up behind."""
+    `promoted`; they are e-mailed after the commit if they have an address), and the queue closes up
+    behind."""
     course_id, citizen_id = course.id, citizen.id
     _lock_course(db, course_id)
     try:
@@ -346,16 +394,63 @@ def leave(db: api.Database, course: Course, citizen: api.Citizen, by: api.User |
         promoted = None
         if waiting and _confirmed_count(db, course_id) < course.capacity:
             promoted = waiting.pop(0)
-            promoted.status, promoted.position, promoted.changed_at = SignupStatus.CONFIRMED, None, now
-            _audit_signup(db, promoted, by, "update")
-        for place, row in enumerate(waiting, start=1):
-            if row.position != place:
-                row.position, row.changed_at = place, now
+            _promote(db, promoted, by, now)
+        _close_up(waiting, now)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return LeaveResult(signup, promoted)
+    told = notify.promoted(db, [promoted]) if promoted is not None else Told()
+    return LeaveResult(signup, promoted, told)
+
+
+def change_capacity(db: api.Database, course: Course, by: api.User | None, capacity: int) -> list[Signup]:
+    """Set the number of seats. Fewer than the participants who have a seat is refused (`CafeError` on
+    "capacity"); more seats go to the first on the waitlist, in order (each e-mailed after the commit if
+    they have an address), and the queue closes up. Returns the sign-ups that got a seat."""
+    course_id = course.id
+    _lock_course(db, course_id)
+    try:
+        course = db.session.get_one(Course, course_id, populate_existing=True)
+        if capacity < 1:
+            raise CafeError("capacity", _("A course needs at least one seat."))
+        confirmed = _confirmed_count(db, course_id)
+        if capacity < confirmed:
+            raise CafeError(
+                "capacity",
+                _(
+                    "%(n)d participants have a seat, so the course needs at least %(n)d seats. "
+                    "Take someone off the course first."
+                )
+                % {"n": confirmed},
+            )
+        if capacity == course.capacity:
+            db.session.rollback()
+            return []
+        course.capacity = capacity
+        now = api.utcnow()
+        waiting = _waiting(db, course_id)
+        promoted = waiting[: max(0, capacity - confirmed)]
+        for signup in promoted:
+            _promote(db, signup, by, now)
+        _close_up(waiting[len(promoted) :], now)
+        api.audit.record(
+            db,
+            "update",
+            "cafe_course",
+            course_id,
+            by=by,
+            municipality_id=course.municipality_id,
+            fields=["capacity"],
+            promoted=[s.citizen_id for s in promoted],
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if promoted:
+        notify.promoted(db, promoted)
+    return promoted
 
 
 def signups(db: api.Database, course: Course) -> list[Signup]:
@@ -373,16 +468,21 @@ def signups(db: api.Database, course: Course) -> list[Signup]:
 
 
 def linked_citizen_ids(db: api.Database, municipality: api.Municipality, user: api.User) -> list[int]:
-    """The citizen records of `municipality` that are `user` (a participant's own account).
-
-    For now a user is linked to a citizen when their e-mail addresses are the same (ignoring case),
-    in the same municipality. This is the one place that rule lives: replace it when invitations
-    link accounts to citizens explicitly.
-    """
+    """The citizen records of `municipality` that are `user` (a participant's own account): those whose
+    `user_id` is the user's, as accepting an invitation sets it. At most one (the table's unique
+    constraint); a list, so a feed can take it as it is. An e-mail address alone links nothing."""
     rows = db.session.scalars(
         select(api.Citizen.id).where(
-            api.Citizen.municipality_id == municipality.id,
-            func.lower(api.Citizen.email) == user.email.lower(),
+            api.Citizen.municipality_id == municipality.id, api.Citizen.user_id == user.id
         )
     )
     return list(rows)
+
+
+def own_citizen(db: api.Database, municipality: api.Municipality, user: api.User) -> api.Citizen | None:
+    """The citizen record of `municipality` linked to `user`'s log-in, or None."""
+    return db.session.scalar(
+        select(api.Citizen).where(
+            api.Citizen.municipality_id == municipality.id, api.Citizen.user_id == user.id
+        )
+    )
