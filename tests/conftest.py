@@ -34,6 +34,7 @@ from broen.core.config import load_settings
 from broen.core.migrate import upgrade
 from broen.core.models import Municipality, Role, User
 from tests.fixtures.postgres import postgres_server
+from tests.fixtures.radicale import Radicale, radicale_server
 
 PASSWORD = "correct horse battery"
 EXAMPLE_PLUGIN = ("example", broen_example)
@@ -57,6 +58,13 @@ def make_app(database_url: str, plugins: Any = (EXAMPLE_PLUGIN,), **core: Any) -
 def pg_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def radicale() -> Iterator[Radicale]:
+    """One Radicale per test session: vobject caches time zones per process (first TZID wins)."""
+    with radicale_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

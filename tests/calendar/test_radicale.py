@@ -3,7 +3,6 @@ back out with the same events at the same UTC times."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC
 
 import pytest
@@ -11,14 +10,7 @@ import vobject
 
 from broen.calendar.ics import build_ics
 from tests.calendar import SAMPLES, Sample
-from tests.fixtures.radicale import Radicale, radicale_server
-
-
-@pytest.fixture(scope="session")
-def radicale() -> Iterator[Radicale]:
-    """One Radicale per test session: vobject caches time zones per process (first TZID wins)."""
-    with radicale_server() as server:
-        yield server
+from tests.fixtures.radicale import Radicale
 
 
 @pytest.mark.parametrize(("kind", "sample"), SAMPLES.items(), ids=SAMPLES.keys())
