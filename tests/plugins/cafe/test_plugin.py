@@ -52,6 +52,6 @@ def test_the_cafe_branch_depends_on_the_core_and_downgrades_alone(app: Flask) ->
     command.downgrade(cfg, "cafe@base")
     assert not TABLES & set(inspect(db.engine).get_table_names())
     assert "citizen" in inspect(db.engine).get_table_names()
-    assert len(current_heads(db, plugins)) == 2  # core and example
+    assert not any(h.startswith("cafe_") for h in current_heads(db, plugins))
     upgrade(db, plugins)
     assert set(inspect(db.engine).get_table_names()) >= TABLES

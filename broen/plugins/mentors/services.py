@@ -1,0 +1,438 @@
+"""The mentor plugin's operations: the one door for writes (pages, CLI, demo data and tests alike).
+
+Each function is one transaction: it checks the rules, writes, adds the audit entries and commits.
+A broken rule raises `MentorError(field, message)` before anything is written, with a message fit to
+show the user. Anything about a citizen (their wishes, their matches) is audited under object_type
+"citizen" with the citizen's id; details hold field names and ids, never the values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from broen import api
+from broen.plugins.mentors.models import (
+    ALL_CONTACT_FORMS,
+    ALL_SLOTS,
+    OPEN_STATUSES,
+    Background,
+    CitizenWishes,
+    ContactForm,
+    Match,
+    MatchStatus,
+    Mentor,
+    MentorStatus,
+    MentorStatusChange,
+)
+
+NAME = "mentors"
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 50
+MAX_CAPACITY = 20
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _(text: str) -> str:
+    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
+    return str(api.gettext(text))
+
+
+class MentorError(ValueError):
+    """A mentor rule was broken; `field` names the form field it belongs to, `message` says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def normalise_tags(tags: str | Iterable[str]) -> list[str]:
+    """Interests as matching compares them: trimmed, lower-cased, inner spaces collapsed, no repeats,
+    in the order given. A string is split on commas (and semicolons)."""
+    if isinstance(tags, str):
+        tags = re.split(r"[,;\n]", tags)
+    seen: list[str] = []
+    for tag in tags:
+        clean = " ".join(tag.split()).casefold()
+        if clean and clean not in seen:
+            seen.append(clean)
+    if len(seen) > MAX_TAGS:
+        raise MentorError("interests", _("Give at most 30 interests."))
+    if any(len(tag) > MAX_TAG_LENGTH for tag in seen):
+        raise MentorError("interests", _("An interest can be at most 50 characters long."))
+    return seen
+
+
+def _check_masks(availability: int, contact_forms: int) -> None:
+    if not 0 <= availability <= ALL_SLOTS:
+        raise MentorError("availability", _("Choose times from the weekly grid."))
+    if not 0 <= contact_forms <= ALL_CONTACT_FORMS:
+        raise MentorError("contact_forms", _("Choose among walk, coffee, phone and online."))
+
+
+# --- mentors ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MentorData:
+    """A mentor's details, as a form gives them."""
+
+    name: str
+    background: Background | str
+    email: str = ""
+    phone: str = ""
+    work_experience: str = ""
+    interests: str | list[str] = field(default_factory=list)
+    area: str = ""
+    availability: int = 0
+    capacity: int = 1
+    contact_forms: int = 0
+
+
+def _clean(data: MentorData) -> dict[str, Any]:
+    name = data.name.strip()
+    if not name:
+        raise MentorError("name", _("Write the mentor's name."))
+    if len(name) > 200:
+        raise MentorError("name", _("The name can be at most 200 characters long."))
+    email = data.email.strip()
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        raise MentorError("email", _("Write a valid e-mail address, or leave it empty."))
+    phone = data.phone.strip()
+    if len(phone) > 40:
+        raise MentorError("phone", _("The phone number can be at most 40 characters long."))
+    try:
+        background = Background(data.background)
+    except ValueError:
+        raise MentorError("background", _("Choose employed, student or retired.")) from None
+    area = " ".join(data.area.split())
+    if len(area) > 100:
+        raise MentorError("area", _("The area can be at most 100 characters long."))
+    if not 0 <= data.capacity <= MAX_CAPACITY:
+        raise MentorError("capacity", _("A mentor can take from 0 to 20 mentees."))
+    _check_masks(data.availability, data.contact_forms)
+    return {
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "background": background,
+        "work_experience": data.work_experience.strip(),
+        "interests": normalise_tags(data.interests),
+        "area": area,
+        "availability": data.availability,
+        "capacity": data.capacity,
+        "contact_forms": data.contact_forms,
+    }
+
+
+def create_mentor(
+    db: api.Database,
+    municipality: api.Municipality,
+    by: api.User | None,
+    data: MentorData,
+    *,
+    status: MentorStatus = MentorStatus.INTERVIEWED,
+    since: date | None = None,
+) -> Mentor:
+    """A new mentor in the pool, with the first entry of their status history."""
+    values = _clean(data)
+    since = since or date.today()
+    mentor = Mentor(municipality_id=municipality.id, status=status, status_since=since, **values)
+    mentor.history.append(
+        MentorStatusChange(
+            municipality_id=municipality.id,
+            status=status,
+            since=since,
+            changed_by_id=by.id if by is not None else None,
+        )
+    )
+    db.session.add(mentor)
+    db.session.flush()
+    api.audit.record(
+        db, "create", "mentors_mentor", mentor.id, by=by, municipality_id=municipality.id, status=status
+    )
+    db.session.commit()
+    return mentor
+
+
+def update_mentor(db: api.Database, mentor: Mentor, by: api.User | None, data: MentorData) -> list[str]:
+    """Change a mentor's details (not the status: `set_status`). Returns the names of changed fields."""
+    values = _clean(data)
+    fields = [name for name, value in values.items() if getattr(mentor, name) != value]
+    if not fields:
+        return []
+    for name in fields:
+        setattr(mentor, name, values[name])
+    api.audit.record(
+        db,
+        "update",
+        "mentors_mentor",
+        mentor.id,
+        by=by,
+        municipality_id=mentor.municipality_id,
+        fields=fields,
+    )
+    db.session.commit()
+    return fields
+
+
+def set_status(
+    db: api.Database,
+    mentor: Mentor,
+    by: api.User | None,
+    status: MentorStatus | str,
+    since: date | None = None,
+) -> bool:
+    """Move a mentor to `status` from `since` (today), recorded in their history. False if unchanged."""
+    try:
+        status = MentorStatus(status)
+    except ValueError:
+        raise MentorError("status", _("Choose a status.")) from None
+    since = since or date.today()
+    if since < mentor.status_since:
+        raise MentorError("since", _("The date cannot be before the current status began."))
+    if status == mentor.status:
+        return False
+    mentor.status = status
+    mentor.status_since = since
+    mentor.history.append(
+        MentorStatusChange(
+            municipality_id=mentor.municipality_id,
+            status=status,
+            since=since,
+            changed_by_id=by.id if by is not None else None,
+        )
+    )
+    api.audit.record(
+        db,
+        "update",
+        "mentors_mentor",
+        mentor.id,
+        by=by,
+        municipality_id=mentor.municipality_id,
+        fields=["status"],
+        status=status,
+    )
+    db.session.commit()
+    return True
+
+
+def open_matches(db: api.Database, mentor: Mentor) -> int:
+    """How many of the mentor's places are taken (proposed and active matches)."""
+    return int(
+        db.session.scalar(
+            select(func.count(Match.id)).where(Match.mentor_id == mentor.id, Match.status.in_(OPEN_STATUSES))
+        )
+        or 0
+    )
+
+
+# --- the citizen's wishes --------------------------------------------------------------------------------
+
+
+def wishes_of(db: api.Database, citizen: api.Citizen, by: api.User | None) -> CitizenWishes | None:
+    """The citizen's wishes (None if none recorded yet); the read is audited and committed."""
+    wishes = db.session.scalar(
+        select(CitizenWishes).where(
+            CitizenWishes.citizen_id == citizen.id,
+            CitizenWishes.municipality_id == citizen.municipality_id,
+        )
+    )
+    api.audit.record(
+        db,
+        "view",
+        "citizen",
+        citizen.id,
+        by=by,
+        municipality_id=citizen.municipality_id,
+        what="mentors_wishes",
+    )
+    db.session.commit()
+    return wishes
+
+
+def set_wishes(
+    db: api.Database,
+    citizen: api.Citizen,
+    by: api.User | None,
+    *,
+    interests: str | Iterable[str] = "",
+    contact_forms: int = 0,
+    area: str = "",
+    availability: int = 0,
+    note: str = "",
+) -> CitizenWishes:
+    """Record (or replace) what the citizen wishes from a mentor."""
+    tags = normalise_tags(interests)
+    _check_masks(availability, contact_forms)
+    area = " ".join(area.split())
+    if len(area) > 100:
+        raise MentorError("area", _("The area can be at most 100 characters long."))
+    wishes = db.session.scalar(select(CitizenWishes).where(CitizenWishes.citizen_id == citizen.id))
+    values = {
+        "interests": tags,
+        "contact_forms": contact_forms,
+        "area": area,
+        "availability": availability,
+        "note": note.strip(),
+    }
+    if wishes is None:
+        wishes = CitizenWishes(municipality_id=citizen.municipality_id, citizen_id=citizen.id, **values)
+        db.session.add(wishes)
+        fields = [name for name, value in values.items() if value]
+        action = "create"
+    else:
+        fields = [name for name, value in values.items() if getattr(wishes, name) != value]
+        for name in fields:
+            setattr(wishes, name, values[name])
+        action = "update"
+    api.audit.record(
+        db,
+        action,
+        "citizen",
+        citizen.id,
+        by=by,
+        municipality_id=citizen.municipality_id,
+        what="mentors_wishes",
+        fields=fields,
+    )
+    db.session.commit()
+    return wishes
+
+
+# --- matches ---------------------------------------------------------------------------------------------
+
+
+def _audit_match(db: api.Database, match: Match, by: api.User | None, action: str, **details: Any) -> None:
+    api.audit.record(
+        db,
+        action,
+        "citizen",
+        match.citizen_id,
+        by=by,
+        municipality_id=match.municipality_id,
+        what="mentors_match",
+        match_id=match.id,
+        mentor_id=match.mentor_id,
+        **details,
+    )
+
+
+def propose(db: api.Database, mentor: Mentor, citizen: api.Citizen, by: api.User | None) -> Match:
+    """Propose `mentor` to `citizen`: an approved mentor of the same municipality with a free place,
+    and no open match of the two already."""
+    if mentor.municipality_id != citizen.municipality_id:
+        raise MentorError("mentor", _("The mentor is not in this municipality's pool."))
+    if mentor.status != MentorStatus.APPROVED:
+        raise MentorError("mentor", _("Only an approved mentor can be proposed."))
+    existing = db.session.scalar(
+        select(Match.id).where(
+            Match.mentor_id == mentor.id,
+            Match.citizen_id == citizen.id,
+            Match.status != MatchStatus.ENDED,
+        )
+    )
+    if existing is not None:
+        raise MentorError("mentor", _("This mentor and citizen are already matched."))
+    if open_matches(db, mentor) >= mentor.capacity:
+        raise MentorError("mentor", _("The mentor has no free place."))
+    match = Match(
+        municipality_id=citizen.municipality_id,
+        mentor_id=mentor.id,
+        citizen_id=citizen.id,
+        status=MatchStatus.PROPOSED,
+    )
+    db.session.add(match)
+    db.session.flush()
+    _audit_match(db, match, by, "create", status=match.status)
+    db.session.commit()
+    return match
+
+
+CITIZEN = "citizen"
+MENTOR = "mentor"
+
+
+def agree(db: api.Database, match: Match, by: api.User | None, party: str) -> None:
+    """Record that `party` ("citizen" or "mentor") agreed to the proposed match."""
+    if match.status != MatchStatus.PROPOSED:
+        raise MentorError("status", _("Only a proposed match can be agreed to."))
+    if party not in (CITIZEN, MENTOR):
+        raise MentorError("party", _("Say who agreed: the citizen or the mentor."))
+    attribute = f"{party}_agreed_at"
+    if getattr(match, attribute) is not None:
+        return
+    now = api.utcnow()
+    setattr(match, attribute, now)
+    match.changed_at = now
+    _audit_match(db, match, by, "update", fields=[attribute])
+    db.session.commit()
+
+
+def activate(
+    db: api.Database, match: Match, by: api.User | None, *, frequency_days: int, contact_form: int
+) -> None:
+    """Start a proposed match, once citizen and mentor both agreed, with the frequency and the contact
+    form they agreed on."""
+    if match.status != MatchStatus.PROPOSED:
+        raise MentorError("status", _("Only a proposed match can be started."))
+    if match.citizen_agreed_at is None:
+        raise MentorError("citizen_agreed", _("The citizen has not agreed yet."))
+    if match.mentor_agreed_at is None:
+        raise MentorError("mentor_agreed", _("The mentor has not agreed yet."))
+    if not 1 <= frequency_days <= 365:
+        raise MentorError("frequency_days", _("Meet every 1 to 365 days."))
+    if contact_form not in {int(form) for form in ContactForm}:
+        raise MentorError("contact_form", _("Choose how you meet."))
+    match.status = MatchStatus.ACTIVE
+    match.frequency_days = frequency_days
+    match.contact_form = contact_form
+    match.changed_at = api.utcnow()
+    _audit_match(
+        db, match, by, "update", fields=["status", "frequency_days", "contact_form"], status=match.status
+    )
+    db.session.commit()
+
+
+def pause(db: api.Database, match: Match, by: api.User | None) -> None:
+    """Pause an active match (its place is free meanwhile)."""
+    if match.status != MatchStatus.ACTIVE:
+        raise MentorError("status", _("Only an active match can be paused."))
+    match.status = MatchStatus.PAUSED
+    match.changed_at = api.utcnow()
+    _audit_match(db, match, by, "update", fields=["status"], status=match.status)
+    db.session.commit()
+
+
+def resume(db: api.Database, match: Match, by: api.User | None) -> None:
+    """Take up a paused match again, if the mentor has a free place."""
+    if match.status != MatchStatus.PAUSED:
+        raise MentorError("status", _("Only a paused match can be resumed."))
+    if open_matches(db, match.mentor) >= match.mentor.capacity:
+        raise MentorError("mentor", _("The mentor has no free place."))
+    match.status = MatchStatus.ACTIVE
+    match.changed_at = api.utcnow()
+    _audit_match(db, match, by, "update", fields=["status"], status=match.status)
+    db.session.commit()
+
+
+def end(db: api.Database, match: Match, by: api.User | None, reason: str) -> None:
+    """End a match (proposed, active or paused), saying why."""
+    if match.status == MatchStatus.ENDED:
+        raise MentorError("status", _("The match has already ended."))
+    reason = reason.strip()
+    if not reason:
+        raise MentorError("end_reason", _("Write why the match ends."))
+    if len(reason) > 1000:
+        raise MentorError("end_reason", _("The reason can be at most 1000 characters long."))
+    match.status = MatchStatus.ENDED
+    match.end_reason = reason
+    match.changed_at = api.utcnow()
+    _audit_match(db, match, by, "update", fields=["status", "end_reason"], status=match.status)
+    db.session.commit()
