@@ -3,19 +3,15 @@ through `broen.api`, with a migration branch of its own."""
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
-from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect
 
-import broen.plugins.cafe as cafe
 from broen.core.migrate import alembic_config, current_heads, upgrade
 
-PLUGIN = Path(cafe.__file__).parent
 TABLES = {"cafe_course", "cafe_session", "cafe_signup"}
 
 
@@ -29,19 +25,6 @@ def test_the_cafe_is_installed_through_its_entry_point_with_typed_default_settin
         "default_session_minutes": 120,
         "default_capacity": 12,
     }
-
-
-def test_the_cafe_imports_nothing_of_the_core_but_broen_api() -> None:
-    for path in PLUGIN.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                if name.startswith("broen"):
-                    assert name == "broen" or name.startswith("broen.plugins.cafe"), f"{path}: {name}"
 
 
 def test_the_cafe_branch_depends_on_the_core_and_downgrades_alone(app: Flask) -> None:
