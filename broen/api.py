@@ -20,7 +20,7 @@ from broen.calendar.events import CalendarEvent
 from broen.calendar.versions import CalendarSource
 from broen.calendar.views import feed_links as _feed_links
 from broen.core import audit, mail
-from broen.core.db import Base, Database, UTCDateTime, utcnow
+from broen.core.db import Base, Database, UTCDateTime, lock_row, utcnow
 from broen.core.exports import csv_cell
 from broen.core.hookspecs import hookimpl
 from broen.core.i18n import LANGUAGES as _LANGUAGES
@@ -109,6 +109,7 @@ __all__ = [
     "hookimpl",
     "language_of",
     "lazy_gettext",
+    "lock_row",
     "mail",
     "municipality_feed",
     "new_calendar_link",

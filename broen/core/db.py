@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -87,3 +87,21 @@ class Database:
     def dispose(self) -> None:
         self.session.remove()
         self.engine.dispose()
+
+
+def lock_row(db: Database, model: Any, row_id: int) -> None:
+    """Lock one row for the rest of the transaction, so that code which counts and then writes (seats on a
+    course, places with a mentor) runs for that row one transaction at a time.
+
+    PostgreSQL: `SELECT ... FOR UPDATE` of the row. SQLite locks the whole database, not rows: an `UPDATE`
+    that changes nothing takes its write lock (waiting up to the busy timeout). Call it as the
+    transaction's first statement, before anything is read that the decision depends on.
+    """
+    key = model.__mapper__.primary_key[0]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(key).where(key == row_id).with_for_update())
+    else:
+        db.session.execute(
+            update(model).where(key == row_id).values({key.name: key}),
+            execution_options={"synchronize_session": False},
+        )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from broen import api
 from broen.plugins.cafe import notify
@@ -234,15 +234,7 @@ def cancel_session(
 
 def _lock_course(db: api.Database, course_id: int) -> None:
     """Take the course's write lock before anything is counted (see the module docstring)."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(select(Course.id).where(Course.id == course_id).with_for_update())
-    else:
-        # An UPDATE that changes nothing: SQLite takes its write lock here, so the counting below is
-        # done by one sign-up at a time. It must be the transaction's first statement.
-        db.session.execute(
-            update(Course).where(Course.id == course_id).values(updated_at=Course.updated_at),
-            execution_options={"synchronize_session": False},
-        )
+    api.lock_row(db, Course, course_id)
 
 
 def eligibility_problem(citizen: api.Citizen, municipality: api.Municipality) -> str | None:

@@ -326,32 +326,40 @@ def _audit_match(db: api.Database, match: Match, by: api.User | None, action: st
 
 def propose(db: api.Database, mentor: Mentor, citizen: api.Citizen, by: api.User | None) -> Match:
     """Propose `mentor` to `citizen`: an approved mentor of the same municipality with a free place,
-    and no open match of the two already."""
-    if mentor.municipality_id != citizen.municipality_id:
-        raise MentorError("mentor", _("The mentor is not in this municipality's pool."))
-    if mentor.status != MentorStatus.APPROVED:
-        raise MentorError("mentor", _("Only an approved mentor can be proposed."))
-    existing = db.session.scalar(
-        select(Match.id).where(
-            Match.mentor_id == mentor.id,
-            Match.citizen_id == citizen.id,
-            Match.status != MatchStatus.ENDED,
+    and no open match of the two already. Safe when coordinators propose the same mentor at once: the
+    mentor's row is locked before the places are counted."""
+    mentor_id, citizen_id = mentor.id, citizen.id
+    api.lock_row(db, Mentor, mentor_id)
+    try:
+        mentor = db.session.get_one(Mentor, mentor_id, populate_existing=True)
+        if mentor.municipality_id != citizen.municipality_id:
+            raise MentorError("mentor", _("The mentor is not in this municipality's pool."))
+        if mentor.status != MentorStatus.APPROVED:
+            raise MentorError("mentor", _("Only an approved mentor can be proposed."))
+        existing = db.session.scalar(
+            select(Match.id).where(
+                Match.mentor_id == mentor_id,
+                Match.citizen_id == citizen_id,
+                Match.status != MatchStatus.ENDED,
+            )
         )
-    )
-    if existing is not None:
-        raise MentorError("mentor", _("This mentor and citizen are already matched."))
-    if open_matches(db, mentor) >= mentor.capacity:
-        raise MentorError("mentor", _("The mentor has no free place."))
-    match = Match(
-        municipality_id=citizen.municipality_id,
-        mentor_id=mentor.id,
-        citizen_id=citizen.id,
-        status=MatchStatus.PROPOSED,
-    )
-    db.session.add(match)
-    db.session.flush()
-    _audit_match(db, match, by, "create", status=match.status)
-    db.session.commit()
+        if existing is not None:
+            raise MentorError("mentor", _("This mentor and citizen are already matched."))
+        if open_matches(db, mentor) >= mentor.capacity:
+            raise MentorError("mentor", _("The mentor has no free place."))
+        match = Match(
+            municipality_id=citizen.municipality_id,
+            mentor_id=mentor_id,
+            citizen_id=citizen_id,
+            status=MatchStatus.PROPOSED,
+        )
+        db.session.add(match)
+        db.session.flush()
+        _audit_match(db, match, by, "create", status=match.status)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     return match
 
 
@@ -411,15 +419,23 @@ def pause(db: api.Database, match: Match, by: api.User | None) -> None:
 
 
 def resume(db: api.Database, match: Match, by: api.User | None) -> None:
-    """Take up a paused match again, if the mentor has a free place."""
-    if match.status != MatchStatus.PAUSED:
-        raise MentorError("status", _("Only a paused match can be resumed."))
-    if open_matches(db, match.mentor) >= match.mentor.capacity:
-        raise MentorError("mentor", _("The mentor has no free place."))
-    match.status = MatchStatus.ACTIVE
-    match.changed_at = api.utcnow()
-    _audit_match(db, match, by, "update", fields=["status"], status=match.status)
-    db.session.commit()
+    """Take up a paused match again, if the mentor has a free place (counted under the mentor's lock)."""
+    match_id, mentor_id = match.id, match.mentor_id
+    api.lock_row(db, Mentor, mentor_id)
+    try:
+        match = db.session.get_one(Match, match_id, populate_existing=True)
+        mentor = db.session.get_one(Mentor, mentor_id, populate_existing=True)
+        if match.status != MatchStatus.PAUSED:
+            raise MentorError("status", _("Only a paused match can be resumed."))
+        if open_matches(db, mentor) >= mentor.capacity:
+            raise MentorError("mentor", _("The mentor has no free place."))
+        match.status = MatchStatus.ACTIVE
+        match.changed_at = api.utcnow()
+        _audit_match(db, match, by, "update", fields=["status"], status=match.status)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def end(db: api.Database, match: Match, by: api.User | None, reason: str) -> None:
