@@ -44,6 +44,13 @@ def plugin_settings(plugin: str, municipality: Municipality) -> dict[str, Any]:
     return settings
 
 
+def field_error(form: Any, error: Any, fallback: str) -> None:
+    """Show a service's error (an exception with `.field` and `.message`) on the form field it names, or on
+    `fallback` when the form has no such field; the page then shows it like a validation error."""
+    name = error.field if error.field in form else fallback
+    form[name].errors = [*form[name].errors, error.message]
+
+
 def plugin_enabled(plugin: str, municipality: Municipality) -> bool:
     """Whether `plugin` is on in `municipality`. A plugin's pages and hooks are limited to where it is on
     already; this is for work outside them, e.g. a command that goes through every municipality."""
@@ -103,6 +110,7 @@ __all__ = [
     "current_role",
     "db",
     "feed_view",
+    "field_error",
     "get_scoped_or_404",
     "gettext",
     "has_calendar_link",

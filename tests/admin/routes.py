@@ -136,6 +136,17 @@ def _cafe_course(app: Flask) -> None:
         program.add_item(db, course, None, title="Topic only Silkeborg may see", session=course.sessions[0])
 
 
+def _mentors_mentor(app: Flask) -> None:
+    """A mentor in the target's pool (with the first entry of their status history)."""
+    from broen.plugins.mentors import services as mentor_services
+    from broen.plugins.mentors.models import MentorStatus
+
+    db = app.extensions["broen.db"]
+    with app.app_context():
+        data = mentor_services.MentorData(name="Mentor only Silkeborg may see", background="employed")
+        mentor_services.create_mentor(db, municipality(app, TARGET), None, data, status=MentorStatus.APPROVED)
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -145,6 +156,8 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "cafe_signup": _cafe_course,
     "cafe_attendance": _cafe_course,
     "cafe_agenda_item": _cafe_course,
+    "mentors_mentor": _mentors_mentor,
+    "mentors_status_change": _mentors_mentor,
 }
 
 

@@ -82,12 +82,6 @@ def _audit_view(object_type: str, object_id: int | None, shown: list[int], **det
     db.session.commit()
 
 
-def _field_error(form: Any, err: CafeError, fallback: str) -> None:
-    """Put a service's message on the form field it names (or on `fallback` if the form has no such field)."""
-    name = err.field if err.field in form else fallback
-    form[name].errors = [*form[name].errors, err.message]
-
-
 # --- the course list -------------------------------------------------------------------------------------
 
 
@@ -205,7 +199,7 @@ def new_course() -> ResponseReturnValue:
             )
         except CafeError as err:
             db.session.rollback()
-            _field_error(form, err, "title")
+            api.field_error(form, err, "title")
         else:
             flash(
                 api.ngettext(
@@ -241,7 +235,7 @@ def edit_course(course_id: int) -> ResponseReturnValue:
             program.update_course(db, course, _me(), **details)
         except CafeError as err:
             db.session.rollback()
-            _field_error(form, err, "title")
+            api.field_error(form, err, "title")
         else:
             flash(_("The changes are saved."), "success")
             _flash_promoted(promoted)
@@ -370,7 +364,7 @@ def sign_up(course_id: int) -> ResponseReturnValue:
             try:
                 signup = services.sign_up(db, course, citizen, _me())
             except CafeError as err:
-                _field_error(form, err, "citizen")
+                api.field_error(form, err, "citizen")
             else:
                 if signup.status == SignupStatus.WAITLISTED:
                     flash(
@@ -452,7 +446,7 @@ def add_item(course_id: int) -> ResponseReturnValue:
             )
         except CafeError as err:
             db.session.rollback()
-            _field_error(form, err, "title")
+            api.field_error(form, err, "title")
         else:
             flash(_("The item is added to the agenda."), "success")
             return redirect(url_for("cafe.course", course_id=course.id, _anchor="agenda"))
@@ -516,7 +510,7 @@ def edit_item(item_id: int) -> ResponseReturnValue:
             program.place_item(db, item, session, _me())
         except CafeError as err:
             db.session.rollback()
-            _field_error(form, err, "guest_kind")
+            api.field_error(form, err, "guest_kind")
         else:
             flash(_("The item is saved."), "success")
             return redirect(url_for("cafe.course", course_id=course.id, _anchor="agenda"))
@@ -595,7 +589,7 @@ def session_place(session_id: int) -> ResponseReturnValue:
             change = services.edit_session(db, found, _me(), location=form.location.data or "")
         except CafeError as err:
             db.session.rollback()
-            _field_error(form, err, "location")
+            api.field_error(form, err, "location")
         else:
             flash(_("The place is saved.") if change.changed else _("Nothing was changed."), "success")
             _flash_told(change.told)
@@ -616,7 +610,7 @@ def move_session(session_id: int) -> ResponseReturnValue:
             )
         except CafeError as err:
             db.session.rollback()
-            _field_error(form, err, "day")
+            api.field_error(form, err, "day")
         else:
             flash(_("The session is moved.") if change.changed else _("Nothing was changed."), "success")
             _flash_told(change.told)

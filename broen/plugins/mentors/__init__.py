@@ -2,16 +2,18 @@
 citizen wishes from a mentor, ranking the pool for a citizen, and the matches between the two.
 
 The modules: `models` (tables), `services` (mentors, wishes, matches: every write), `matching` (the
-ranked, explained list of mentors for a citizen). Pages, the volunteers' sign-up form, meetings and
-the mentors' own log-in come in later steps.
+ranked, explained list of mentors for a citizen), `staff` (the coordinator's pool pages). The
+volunteers' sign-up form, matching pages, meetings and the mentors' own log-in come in later steps.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Blueprint, Flask
+
 from broen import api
-from broen.plugins.mentors import services
+from broen.plugins.mentors import services, staff
 from broen.plugins.mentors.forms import DEFAULTS, SettingsForm
 
 NAME = services.NAME
@@ -33,3 +35,13 @@ def broen_plugin_info() -> api.PluginInfo:
 @api.hookimpl
 def broen_migrations() -> Path:
     return Path(__file__).parent / "migrations"
+
+
+@api.hookimpl
+def broen_register_blueprints(app: Flask) -> list[Blueprint]:
+    return [staff.bp]
+
+
+@api.hookimpl
+def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
+    return staff.menu_items(municipality, user)

@@ -1,0 +1,231 @@
+"""The coordinator's mentor-pool pages: the pool, a mentor's page with their status history, and the
+form for a mentor's details.
+
+Every page is for a municipality's admins and coordinators, reads rows only through `api.scoped` /
+`api.get_scoped_or_404` (another municipality's ids answer 404) and writes only through `services`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from broen import api
+from broen.plugins.mentors import services
+from broen.plugins.mentors.models import (
+    OPEN_STATUSES,
+    PARTS_OF_DAY,
+    Match,
+    Mentor,
+    MentorStatus,
+    slot_bit,
+)
+from broen.plugins.mentors.services import MentorError, _
+from broen.plugins.mentors.staff_forms import (
+    BACKGROUNDS,
+    CONTACT_FORMS,
+    PART_LABELS,
+    STATUSES,
+    WEEKDAYS,
+    MentorForm,
+    StatusForm,
+    availability_mask,
+    contact_forms_mask,
+    slot_name,
+)
+
+bp = Blueprint("mentors", __name__, template_folder="templates")
+
+STAFF = (api.Role.ADMIN, api.Role.COORDINATOR)
+PER_PAGE = 25
+#: The pool's status filter: "" is everyone but those who left.
+ALL = "all"
+
+
+def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
+    """The mentor pool's menu entry for staff."""
+    if user.role_in(municipality.id) in STAFF:
+        return [api.MenuItem(_("Mentors"), "mentors.pool", order=40)]
+    return []
+
+
+def _me() -> api.User:
+    user: api.User = current_user._get_current_object()
+    return user
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "statuses": STATUSES,
+        "backgrounds": BACKGROUNDS,
+        "contact_form_labels": CONTACT_FORMS,
+        "weekdays": WEEKDAYS,
+        "parts": [(n, PART_LABELS[p]) for n, p in enumerate(PARTS_OF_DAY)],
+        "slot_name": slot_name,
+        "slot_bit": slot_bit,
+    }
+
+
+# --- the pool --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    mentor: Mentor
+    used: int
+
+
+@dataclass(frozen=True)
+class PoolPage:
+    rows: list[PoolRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def pool_rows(db: api.Database, status: str = "", page: int = 1, per_page: int = PER_PAGE) -> PoolPage:
+    """The municipality's mentors by name, with their places taken; `status` "" is all but those who
+    left, ALL is everyone, else one status. Two queries, however many mentors there are."""
+    mentors = api.scoped(Mentor)
+    if status == ALL:
+        pass
+    elif status in {s.value for s in MentorStatus}:
+        mentors = mentors.where(Mentor.status == MentorStatus(status))
+    else:
+        mentors = mentors.where(Mentor.status != MentorStatus.LEFT)
+    total = db.session.scalar(select(func.count()).select_from(mentors.subquery())) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    used = (
+        select(Match.mentor_id, func.count(Match.id).label("used"))
+        .where(Match.status.in_(OPEN_STATUSES))
+        .group_by(Match.mentor_id)
+        .subquery()
+    )
+    stmt = (
+        mentors.add_columns(used.c.used)
+        .outerjoin(used, used.c.mentor_id == Mentor.id)
+        .order_by(func.lower(Mentor.name), Mentor.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = [PoolRow(mentor, int(n or 0)) for mentor, n in db.session.execute(stmt)]
+    return PoolPage(rows, total, page, per_page)
+
+
+@bp.route("/")
+@api.require_role(*STAFF)
+def pool() -> ResponseReturnValue:
+    status = request.args.get("status", "")
+    if status not in {ALL, *(s.value for s in MentorStatus)}:
+        status = ""
+    value = request.args.get("page", "")
+    page = pool_rows(api.db(), status, page=int(value) if value.isdigit() else 1)
+    return render_template("mentors/pool.html", page=page, status=status, all_value=ALL)
+
+
+# --- new mentor, edit mentor -----------------------------------------------------------------------------
+
+
+def _data(form: MentorForm) -> services.MentorData:
+    return services.MentorData(
+        name=form.name.data or "",
+        background=form.background.data or "",
+        email=form.email.data or "",
+        phone=form.phone.data or "",
+        work_experience=form.work_experience.data or "",
+        interests=form.interests.data or "",
+        area=form.area.data or "",
+        availability=availability_mask(form.availability.data or []),
+        capacity=form.capacity.data,
+        contact_forms=contact_forms_mask(form.contact_forms.data or []),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@api.require_role(*STAFF)
+def new_mentor() -> ResponseReturnValue:
+    form = MentorForm()
+    if request.method == "GET":
+        form.capacity.data = 1
+    if form.validate_on_submit():
+        db = api.db()
+        try:
+            mentor = services.create_mentor(db, api.current_municipality(), _me(), _data(form))
+        except MentorError as err:
+            db.session.rollback()
+            api.field_error(form, err, "name")
+        else:
+            flash(_("The mentor is added to the pool."), "success")
+            return redirect(url_for("mentors.mentor", mentor_id=mentor.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("mentors/form.html", form=form, mentor=None), status
+
+
+@bp.route("/<int:mentor_id>/edit", methods=["GET", "POST"])
+@api.require_role(*STAFF)
+def edit_mentor(mentor_id: int) -> ResponseReturnValue:
+    db = api.db()
+    mentor = api.get_scoped_or_404(db, Mentor, mentor_id)
+    form = MentorForm()
+    if request.method == "GET":
+        form.fill(mentor)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_mentor(db, mentor, _me(), _data(form))
+        except MentorError as err:
+            db.session.rollback()
+            api.field_error(form, err, "name")
+        else:
+            flash(_("The changes are saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("mentors.mentor", mentor_id=mentor.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("mentors/form.html", form=form, mentor=mentor), status
+
+
+# --- a mentor's page -------------------------------------------------------------------------------------
+
+
+def _mentor_page(mentor: Mentor, form: StatusForm | None = None, status: int = 200) -> ResponseReturnValue:
+    if form is None:
+        form = StatusForm(formdata=None, data={"status": mentor.status.value, "since": date.today()})
+    used = services.open_matches(api.db(), mentor)
+    return render_template("mentors/mentor.html", mentor=mentor, form=form, used=used), status
+
+
+@bp.route("/<int:mentor_id>")
+@api.require_role(*STAFF)
+def mentor(mentor_id: int) -> ResponseReturnValue:
+    return _mentor_page(api.get_scoped_or_404(api.db(), Mentor, mentor_id))
+
+
+@bp.route("/<int:mentor_id>/status", methods=["POST"])
+@api.require_role(*STAFF)
+def change_status(mentor_id: int) -> ResponseReturnValue:
+    db = api.db()
+    mentor = api.get_scoped_or_404(db, Mentor, mentor_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.set_status(db, mentor, _me(), form.status.data, form.since.data)
+        except MentorError as err:
+            db.session.rollback()
+            api.field_error(form, err, "status")
+        else:
+            if changed:
+                flash(_("The status is changed."), "success")
+            else:
+                flash(_("The mentor already has that status."), "info")
+            return redirect(url_for("mentors.mentor", mentor_id=mentor.id))
+    return _mentor_page(mentor, form, 400)
