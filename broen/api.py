@@ -3,7 +3,8 @@
 Anything not named here is private to the core and may change without notice. A plugin talks to
 the core through the hooks in `broen.core.hookspecs` and these helpers only (plus Flask, SQLAlchemy
 and WTForms themselves). `gettext`/`ngettext`/`lazy_gettext` are Flask-Babel's: a plugin's `translations/`
-folder, next to its module, is found by itself.
+folder, next to its module, is found by itself; `force_locale` and `format_date` too (an e-mail in its
+reader's language).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import force_locale, format_date, gettext, lazy_gettext, ngettext
+from flask_login import current_user as _current_user
 
 from broen.admin.views import ScopedModelView
 from broen.calendar import tokens as _calendar_tokens
@@ -24,7 +26,10 @@ from broen.core.db import Base, Database, UTCDateTime, lock_row, utcnow
 from broen.core.exports import csv_cell
 from broen.core.hookspecs import hookimpl
 from broen.core.i18n import LANGUAGES as _LANGUAGES
+from broen.core.i18n import WEEKDAYS
+from broen.core.links import absolute_url
 from broen.core.models import Citizen, Municipality, Role, TenantMixin, User
+from broen.core.pagination import Page, paginate, requested_page
 from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
 from broen.core.tenancy import current_municipality, current_role, get_scoped_or_404, require_role, scoped
 
@@ -33,6 +38,12 @@ def db() -> Database:
     """The current app's database (`db().session` is the request's session)."""
     database: Database = current_app.extensions["broen.db"]
     return database
+
+
+def current_user() -> User:
+    """The logged-in user (in a view behind `require_role`, there is one)."""
+    user: User = _current_user._get_current_object()
+    return user
 
 
 def plugin_settings(plugin: str, municipality: Municipality) -> dict[str, Any]:
@@ -66,14 +77,6 @@ def language_of(user: User | None) -> str:
     return str(current_app.config["BROEN"].broen.default_language)
 
 
-def absolute_url(endpoint: str, **values: Any) -> str:
-    """The full URL of `endpoint` under the installation's `base_url`, in a request or not (an e-mail
-    sent from the command line). Give every argument, `municipality` (the slug) too."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    base: str = current_app.config["BROEN"].broen.base_url
-    return base.rstrip("/") + path
-
-
 def new_calendar_link(user: User) -> dict[str, str]:
     """Make `user` a new personal calendar link (any earlier one stops working; audited, committed) and
     return it as "https" and "webcal" URLs and "qr" (a data: URI of a QR code of the https link). Only
@@ -88,6 +91,7 @@ def has_calendar_link(user: User) -> bool:
 
 
 __all__ = [
+    "WEEKDAYS",
     "Base",
     "CalendarEvent",
     "CalendarSource",
@@ -96,6 +100,7 @@ __all__ = [
     "Database",
     "MenuItem",
     "Municipality",
+    "Page",
     "PluginInfo",
     "Role",
     "ScopedModelView",
@@ -108,9 +113,12 @@ __all__ = [
     "csv_cell",
     "current_municipality",
     "current_role",
+    "current_user",
     "db",
     "feed_view",
     "field_error",
+    "force_locale",
+    "format_date",
     "get_scoped_or_404",
     "gettext",
     "has_calendar_link",
@@ -122,8 +130,10 @@ __all__ = [
     "municipality_feed",
     "new_calendar_link",
     "ngettext",
+    "paginate",
     "plugin_enabled",
     "plugin_settings",
+    "requested_page",
     "require_role",
     "scoped",
     "utcnow",

@@ -10,13 +10,10 @@ Feeds are served from a cache checked with one query per request (`broen.calenda
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import qrcode  # type: ignore[import-untyped]  # no type hints shipped
-import qrcode.image.svg  # type: ignore[import-untyped]
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -28,6 +25,7 @@ from broen.calendar.cache import window as feed_window
 from broen.calendar.events import CalendarEvent
 from broen.calendar.feeds import not_found
 from broen.core.db import Database
+from broen.core.links import absolute_url, qr_data_uri
 from broen.core.models import Municipality, User
 from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, current_municipality, require_role
@@ -123,12 +121,8 @@ def has_calendar_link() -> bool:
 
 def feed_links(token: str) -> dict[str, Any]:
     """The https:// and webcal:// links of a token's feed, and a QR code of the https link (data: URI)."""
-    base = current_app.config["BROEN"].broen.base_url.rstrip("/")
-    https = base + url_for("calendar.personal_feed", token=token)
-    webcal = "webcal://" + https.split("://", 1)[1]
-    svg = qrcode.make(https, image_factory=qrcode.image.svg.SvgPathImage, border=2).to_string()
-    qr = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-    return {"https": https, "webcal": webcal, "qr": qr}
+    https = absolute_url("calendar.personal_feed", token=token)
+    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1], "qr": qr_data_uri(https)}
 
 
 @bp.route("/me/calendar-link", methods=["POST"])

@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel
+from flask_babel import Babel, lazy_gettext
 from flask_login import current_user
 
 LANGUAGES = ("da", "en")
+#: The days of the week, Monday first (as `date.weekday()` counts them), translated when shown.
+WEEKDAYS = [
+    lazy_gettext("Monday"),
+    lazy_gettext("Tuesday"),
+    lazy_gettext("Wednesday"),
+    lazy_gettext("Thursday"),
+    lazy_gettext("Friday"),
+    lazy_gettext("Saturday"),
+    lazy_gettext("Sunday"),
+]
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 

@@ -39,8 +39,8 @@ from broen.core.auth import SESSION_KEY, hash_password, session_key
 from broen.core.citizens.forms import ConfirmForm
 from broen.core.citizens.services import record_view
 from broen.core.db import Database, utcnow
+from broen.core.links import absolute_url, qr_data_uri
 from broen.core.models import Citizen, Invitation, Membership, Municipality, Role, User
-from broen.core.qr import qr_data_uri
 from broen.core.tenancy import STAFF_ROLES, get_scoped_or_404, require_role
 
 #: How long an invitation link works.
@@ -337,8 +337,7 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 def invitation_link(token: str) -> str:
     """The full link (from `broen.base_url`, as people reach broen) of an invitation token."""
-    base: str = current_app.config["BROEN"].broen.base_url.rstrip("/")
-    return base + url_for("invitations.accept_page", token=token)
+    return absolute_url("invitations.accept_page", token=token)
 
 
 def mail_text(
@@ -458,7 +457,7 @@ def new(citizen_id: int) -> ResponseReturnValue:
                 link=link,
                 qr=qr_data_uri(link),
                 expires=local_time(invitation.expires_at, municipality.timezone),
-                login_url=current_app.config["BROEN"].broen.base_url.rstrip("/") + url_for("auth.login"),
+                login_url=absolute_url("auth.login"),
             )
     assert citizen.email is not None
     with force_locale(current_app.config["BROEN"].broen.default_language):

@@ -16,7 +16,7 @@ from broen.core import invitations
 from broen.core.citizens.services import CitizenData, create_citizen, delete_citizen
 from broen.core.db import utcnow
 from broen.core.models import AuditEntry, Citizen, Invitation, Membership, Role, User
-from broen.core.qr import qr_data_uri
+from broen.core.links import qr_data_uri
 from tests.admin import routes
 from tests.conftest import Client, World
 from tests.fixtures.smtp import Inbox, free_port, smtp_server

@@ -6,12 +6,11 @@ commits; a rule broken raises `CitizenError` naming the field, and nothing is wr
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from broen.core import audit
 from broen.core.db import Database
@@ -24,11 +23,11 @@ from broen.core.models import (
     Role,
     User,
 )
+from broen.core.pagination import PER_PAGE, Page, paginate
 from broen.core.tenancy import scoped
 
 #: Roles that may be a citizen's contact person.
 CONTACT_ROLES = (Role.ADMIN, Role.COORDINATOR)
-PER_PAGE = 25
 
 
 class CitizenError(ValueError):
@@ -70,18 +69,6 @@ class CitizenFilter:
             "status": self.status.value if self.status else None,
             "contact_person_id": self.contact_person_id,
         }
-
-
-@dataclass(frozen=True)
-class CitizenPage:
-    items: list[Citizen]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def contact_people(db: Database, municipality: Municipality) -> list[User]:
@@ -226,12 +213,9 @@ def find_citizens(
     *,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> CitizenPage:
+) -> Page[Citizen]:
     """Search by name, filter by status and contact person, one page at a time; logs the search."""
-    stmt = _matching(municipality, flt)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    found: Page[Citizen] = paginate(db, _matching(municipality, flt), page, per_page)
     audit.record(
         db,
         audit.SEARCH,
@@ -239,12 +223,12 @@ def find_citizens(
         None,
         by=by,
         municipality_id=municipality.id,
-        page=page,
-        shown=[c.id for c in items],
+        page=found.page,
+        shown=[c.id for c in found.items],
         **flt.audit_details(),
     )
     db.session.commit()
-    return CitizenPage(items=items, total=total, page=page, per_page=per_page)
+    return found
 
 
 def export_citizens(db: Database, municipality: Municipality, by: User, flt: CitizenFilter) -> list[Citizen]:

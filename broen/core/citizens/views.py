@@ -18,6 +18,7 @@ from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
 from broen.core.db import Database
 from broen.core.exports import csv_cell
 from broen.core.models import Citizen, CitizenStatus, Role
+from broen.core.pagination import requested_page
 from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, current_municipality, get_scoped_or_404, require_role
 
@@ -53,7 +54,7 @@ def index() -> ResponseReturnValue:
     db = _db()
     municipality = current_municipality()
     flt = _filter_from_args()
-    page = services.find_citizens(db, municipality, current_user, flt, page=_int_arg("page") or 1)
+    page = services.find_citizens(db, municipality, current_user, flt, page=requested_page())
     return render_template(
         "citizens/index.html",
         page=page,

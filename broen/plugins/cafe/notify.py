@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale, format_date
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -73,7 +72,7 @@ def _local(moment: datetime, timezone: str) -> datetime:
 def _at(moment: datetime, timezone: str) -> str:
     """A local date and time ("Tuesday, October 13, 2026, 17:00"), in the current locale and `timezone`."""
     local = _local(moment, timezone)
-    return f"{format_date(local.date(), 'full')}, {local:%H:%M}"
+    return f"{api.format_date(local.date(), 'full')}, {local:%H:%M}"
 
 
 def _when(session: Session) -> str:
@@ -83,8 +82,8 @@ def _when(session: Session) -> str:
     ends = _local(session.ends_at, session.course.timezone)
     until = ends.strftime("%H:%M")
     if ends.date() != begins.date():
-        until = f"{format_date(ends.date(), 'long')} {until}"
-    return f"{format_date(begins.date(), 'full')}, {begins:%H:%M}–{until}"
+        until = f"{api.format_date(ends.date(), 'long')} {until}"
+    return f"{api.format_date(begins.date(), 'full')}, {begins:%H:%M}–{until}"
 
 
 def _language(citizen: api.Citizen) -> str:
@@ -189,7 +188,7 @@ def session_mail(
     cancelled or takes place after all (`what`), in the current locale."""
     course = session.course
     title = _one_line(course.title)
-    day = format_date(_local(session.starts_at, course.timezone).date(), "long")
+    day = api.format_date(_local(session.starts_at, course.timezone).date(), "long")
     subjects = {
         MOVED: _("New time: %(title)s on %(day)s", title=title, day=day),
         NEW_PLACE: _("New place: %(title)s on %(day)s", title=title, day=day),
@@ -228,7 +227,7 @@ def session_changed(
     mailer = _Mailer()
     for citizen in _confirmed_with_address(db, [session.course_id]).get(session.course_id, []):
         assert citizen.email is not None
-        with force_locale(_language(citizen)):
+        with api.force_locale(_language(citizen)):
             subject, body = session_mail(session, citizen, what, was=was, was_place=was_place)
         if mailer.send(citizen.email, subject, body):
             _record(db, kind, session.course, citizen.id, session)
@@ -270,7 +269,7 @@ def promoted(db: api.Database, signups: Sequence[Signup]) -> Told:
         citizen = signup.citizen
         if not citizen.email:
             continue
-        with force_locale(_language(citizen)):
+        with api.force_locale(_language(citizen)):
             subject, body = promotion_mail(signup, now)
         if mailer.send(citizen.email, subject, body):
             _record(db, NoticeKind.PROMOTED, signup.course, citizen.id, None)
@@ -399,7 +398,7 @@ def remind_municipality(
                 mailer.failed += 1
                 continue
             assert citizen.email is not None
-            with force_locale(_language(citizen)):
+            with api.force_locale(_language(citizen)):
                 subject, body = reminder_mail(session, citizen)
             address = citizen.email
             claim = _claim(db, session, citizen.id)

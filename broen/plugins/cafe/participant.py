@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -68,11 +67,6 @@ def topic_form(course_id: int, **kwargs: Any) -> TopicForm:
     return form
 
 
-def _me() -> api.User:
-    user: api.User = current_user._get_current_object()
-    return user
-
-
 def _local(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
@@ -83,7 +77,7 @@ def _helpers() -> dict[str, Any]:
 
 
 def _citizen() -> api.Citizen | None:
-    return services.own_citizen(api.db(), api.current_municipality(), _me())
+    return services.own_citizen(api.db(), api.current_municipality(), api.current_user())
 
 
 def _not_linked() -> ResponseReturnValue:
@@ -236,7 +230,7 @@ def _home(
         "view",
         "cafe_participant",
         citizen.id,
-        by=_me(),
+        by=api.current_user(),
         municipality_id=municipality.id,
         shown=[citizen.id],
     )
@@ -247,7 +241,7 @@ def _home(
         citizen=citizen,
         topic_forms=topic_forms,
         links=links,
-        has_link=links is None and api.has_calendar_link(_me()),
+        has_link=links is None and api.has_calendar_link(api.current_user()),
     )
     response = make_response(body, status)
     if links is not None:
@@ -300,7 +294,7 @@ def sign_up(course_id: int) -> ResponseReturnValue:
         flash(_("This course has no more meetings, so you cannot sign up for it."), "warning")
         return _back("open-courses")
     try:
-        signup = services.sign_up(db, course, citizen, _me())
+        signup = services.sign_up(db, course, citizen, api.current_user())
     except CafeError as err:
         flash(err.message, "error")
         return _back("open-courses")
@@ -328,7 +322,7 @@ def leave(course_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            services.leave(db, course, citizen, _me())
+            services.leave(db, course, citizen, api.current_user())
         except CafeError as err:  # gone meanwhile (a coordinator took them off)
             flash(err.message, "warning")
             return _back()
@@ -359,7 +353,7 @@ def propose_topic(course_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             program.propose_topic(
-                db, course, citizen, _me(), title=form.title.data, note=form.note.data or ""
+                db, course, citizen, api.current_user(), title=form.title.data, note=form.note.data or ""
             )
         except CafeError as err:
             db.session.rollback()
@@ -383,5 +377,7 @@ def calendar_link() -> ResponseReturnValue:
         return _back()
     form = ButtonForm()
     if form.validate_on_submit():
-        return _home(citizen, links=api.new_calendar_link(_me()))
-    return render_template("cafe/participant/new_link.html", form=form, has_link=api.has_calendar_link(_me()))
+        return _home(citizen, links=api.new_calendar_link(api.current_user()))
+    return render_template(
+        "cafe/participant/new_link.html", form=form, has_link=api.has_calendar_link(api.current_user())
+    )

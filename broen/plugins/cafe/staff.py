@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
@@ -43,7 +41,6 @@ from broen.plugins.cafe.staff_forms import (
 bp = Blueprint("cafe", __name__, template_folder="templates")
 
 STAFF = (api.Role.ADMIN, api.Role.COORDINATOR)
-PER_PAGE = 25
 #: At most this many citizens are offered in the sign-up list; the name search narrows it.
 CANDIDATES_MAX = 50
 
@@ -53,11 +50,6 @@ def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuI
     if user.role_in(municipality.id) in STAFF:
         return [api.MenuItem(_("Café meetings"), "cafe.courses", order=30)]
     return []
-
-
-def _me() -> api.User:
-    user: api.User = current_user._get_current_object()
-    return user
 
 
 def _local(moment: datetime, timezone: str) -> datetime:
@@ -70,15 +62,12 @@ def _helpers() -> dict[str, Any]:
     return {"local": _local, "guest_kinds": GUEST_KINDS}
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 def _audit_view(object_type: str, object_id: int | None, shown: list[int], **details: Any) -> None:
     """One "view" entry per page, naming the citizens it showed (as the core logs its lists)."""
     db = api.db()
-    api.audit.record(db, "view", object_type, object_id, by=_me(), shown=sorted(set(shown)), **details)
+    api.audit.record(
+        db, "view", object_type, object_id, by=api.current_user(), shown=sorted(set(shown)), **details
+    )
     db.session.commit()
 
 
@@ -98,19 +87,7 @@ class CourseRow:
         return self.last is not None and self.last < api.utcnow()
 
 
-@dataclass(frozen=True)
-class CoursePage:
-    rows: list[CourseRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def course_rows(db: api.Database, page: int = 1, per_page: int = PER_PAGE) -> CoursePage:
+def course_rows(db: api.Database, page: int = 1) -> api.Page[CourseRow]:
     """The municipality's courses with their dates and seats: running and upcoming first (soonest
     first), then those that are over (latest first). Two queries, however many courses there are."""
     times = (
@@ -131,13 +108,11 @@ def course_rows(db: api.Database, page: int = 1, per_page: int = PER_PAGE) -> Co
         .group_by(Signup.course_id)
         .subquery()
     )
-    courses = api.scoped(Course)
-    total = db.session.scalar(select(func.count()).select_from(courses.subquery())) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
     now = api.utcnow()
     running = and_(times.c.last.is_not(None), times.c.last >= now)
     stmt = (
-        courses.add_columns(times.c.first, times.c.last, seats.c.confirmed, seats.c.waiting)
+        api.scoped(Course)
+        .add_columns(times.c.first, times.c.last, seats.c.confirmed, seats.c.waiting)
         .outerjoin(times, times.c.course_id == Course.id)
         .outerjoin(seats, seats.c.course_id == Course.id)
         .order_by(
@@ -146,20 +121,21 @@ def course_rows(db: api.Database, page: int = 1, per_page: int = PER_PAGE) -> Co
             times.c.last.desc(),
             Course.id.desc(),
         )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    rows = [
-        CourseRow(course, first, last, int(confirmed or 0), int(waiting or 0))
-        for course, first, last, confirmed, waiting in db.session.execute(stmt)
-    ]
-    return CoursePage(rows, total, page, per_page)
+    return api.paginate(
+        db,
+        stmt,
+        page,
+        item=lambda course, first, last, confirmed, waiting: CourseRow(
+            course, first, last, int(confirmed or 0), int(waiting or 0)
+        ),
+    )
 
 
 @bp.route("/")
 @api.require_role(*STAFF)
 def courses() -> ResponseReturnValue:
-    page = course_rows(api.db(), page=_int_arg("page") or 1)
+    page = course_rows(api.db(), page=api.requested_page())
     return render_template("cafe/staff/courses.html", page=page)
 
 
@@ -185,7 +161,7 @@ def new_course() -> ResponseReturnValue:
             course = services.create_course(
                 db,
                 api.current_municipality(),
-                _me(),
+                api.current_user(),
                 title=form.title.data,
                 venue=form.venue.data or "",
                 facilitators=form.facilitators.data or "",
@@ -231,8 +207,8 @@ def edit_course(course_id: int) -> ResponseReturnValue:
             )
             promoted: list[Signup] = []
             if form.capacity.data != course.capacity:
-                promoted = services.change_capacity(db, course, _me(), form.capacity.data)
-            program.update_course(db, course, _me(), **details)
+                promoted = services.change_capacity(db, course, api.current_user(), form.capacity.data)
+            program.update_course(db, course, api.current_user(), **details)
         except CafeError as err:
             db.session.rollback()
             api.field_error(form, err, "title")
@@ -362,7 +338,7 @@ def sign_up(course_id: int) -> ResponseReturnValue:
             form.citizen.errors.append(_("Choose a citizen."))
         else:
             try:
-                signup = services.sign_up(db, course, citizen, _me())
+                signup = services.sign_up(db, course, citizen, api.current_user())
             except CafeError as err:
                 api.field_error(form, err, "citizen")
             else:
@@ -396,7 +372,7 @@ def remove(course_id: int, citizen_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            result = services.leave(db, course, citizen, _me())
+            result = services.leave(db, course, citizen, api.current_user())
         except CafeError as err:  # gone meanwhile (someone else took them off)
             flash(err.message, "warning")
             return redirect(url_for("cafe.course", course_id=course.id))
@@ -437,7 +413,7 @@ def add_item(course_id: int) -> ResponseReturnValue:
             program.add_item(
                 db,
                 course,
-                _me(),
+                api.current_user(),
                 title=form.title.data,
                 note=form.note.data or "",
                 session=_course_session(db, course.id, form.session.data),
@@ -462,7 +438,9 @@ def place_item(item_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        program.place_item(db, item, _course_session(db, item.course_id, form.session.data), _me())
+        program.place_item(
+            db, item, _course_session(db, item.course_id, form.session.data), api.current_user()
+        )
     except CafeError as err:
         flash(err.message, "error")
     else:
@@ -480,7 +458,7 @@ def set_aside(item_id: int) -> ResponseReturnValue:
     item = api.get_scoped_or_404(db, AgendaItem, item_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    program.set_aside(db, item, _me())
+    program.set_aside(db, item, api.current_user())
     flash(_("'%(title)s' is set aside. You can take it up again below.") % {"title": item.title}, "success")
     return redirect(url_for("cafe.course", course_id=item.course_id, _anchor="agenda"))
 
@@ -506,8 +484,10 @@ def edit_item(item_id: int) -> ResponseReturnValue:
         try:
             # Both checked before either is written: a bad session or guest changes nothing.
             session = _course_session(db, course.id, form.session.data)
-            program.set_guest(db, item, _me(), form.guest_kind.data or None, form.guest_name.data or "")
-            program.place_item(db, item, session, _me())
+            program.set_guest(
+                db, item, api.current_user(), form.guest_kind.data or None, form.guest_name.data or ""
+            )
+            program.place_item(db, item, session, api.current_user())
         except CafeError as err:
             db.session.rollback()
             api.field_error(form, err, "guest_kind")
@@ -586,7 +566,7 @@ def session_place(session_id: int) -> ResponseReturnValue:
     form = LocationForm()
     if form.validate_on_submit():
         try:
-            change = services.edit_session(db, found, _me(), location=form.location.data or "")
+            change = services.edit_session(db, found, api.current_user(), location=form.location.data or "")
         except CafeError as err:
             db.session.rollback()
             api.field_error(form, err, "location")
@@ -606,7 +586,12 @@ def move_session(session_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             change = services.move_session(
-                db, found, _me(), day=form.day.data, start=form.start.data, minutes=form.minutes.data
+                db,
+                found,
+                api.current_user(),
+                day=form.day.data,
+                start=form.start.data,
+                minutes=form.minutes.data,
             )
         except CafeError as err:
             db.session.rollback()
@@ -623,7 +608,7 @@ def _cancel(session_id: int, cancelled: bool) -> ResponseReturnValue:
     found = api.get_scoped_or_404(db, Session, session_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        change = services.cancel_session(db, found, _me(), cancelled=cancelled)
+        change = services.cancel_session(db, found, api.current_user(), cancelled=cancelled)
         if cancelled:
             flash(_("The session is cancelled."), "success")
         else:
@@ -659,7 +644,7 @@ def mark_attendance(session_id: int) -> ResponseReturnValue:
         if key.startswith("present-") and key[8:].isdigit() and value in ("yes", "no"):
             marks[int(key[8:])] = value == "yes"
     try:
-        program.mark_attendance(db, found, _me(), marks)
+        program.mark_attendance(db, found, api.current_user(), marks)
     except CafeError as err:
         db.session.rollback()
         return _session_page(found, attendance_error=err.message, status=400)
@@ -688,7 +673,13 @@ def attendance_csv(course_id: int) -> ResponseReturnValue:
     course = api.get_scoped_or_404(db, Course, course_id)
     grid = program.attendance_grid(db, course)
     api.audit.record(
-        db, "export", "cafe_course", course.id, by=_me(), page="attendance", exported=grid.citizen_ids
+        db,
+        "export",
+        "cafe_course",
+        course.id,
+        by=api.current_user(),
+        page="attendance",
+        exported=grid.citizen_ids,
     )
     db.session.commit()
     out = io.StringIO()

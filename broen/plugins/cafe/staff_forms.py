@@ -15,15 +15,6 @@ from broen.plugins.cafe.models import GuestKind
 
 _l = api.lazy_gettext
 
-WEEKDAYS = [
-    _l("Monday"),
-    _l("Tuesday"),
-    _l("Wednesday"),
-    _l("Thursday"),
-    _l("Friday"),
-    _l("Saturday"),
-    _l("Sunday"),
-]
 
 GUEST_KINDS = {
     GuestKind.COMPANY: _l("Guest from a company"),
@@ -66,7 +57,7 @@ class NewCourseForm(CourseDetailsForm):
     weekday = SelectField(
         _l("Weekday"),
         choices=[SelectChoice("", _l("The first date's weekday"))]
-        + [SelectChoice(str(n), day) for n, day in enumerate(WEEKDAYS)],
+        + [SelectChoice(str(n), day) for n, day in enumerate(api.WEEKDAYS)],
         coerce=optional_int,
     )
     start = TimeField(_l("Start time"), validators=[InputRequired(_l("Write the time, e.g. 17:00."))])

@@ -42,15 +42,6 @@ AREA = "area"
 TIMES = "times"
 CONTACT = "contact"
 
-_WEEKDAYS = (
-    api.lazy_gettext("Monday"),
-    api.lazy_gettext("Tuesday"),
-    api.lazy_gettext("Wednesday"),
-    api.lazy_gettext("Thursday"),
-    api.lazy_gettext("Friday"),
-    api.lazy_gettext("Saturday"),
-    api.lazy_gettext("Sunday"),
-)
 _PARTS = {
     "morning": api.lazy_gettext("morning"),
     "afternoon": api.lazy_gettext("afternoon"),
@@ -101,7 +92,7 @@ class Reason:
             words = []
             for item in self.items:
                 day, part = item.split(":")
-                words.append(f"{_WEEKDAYS[int(day)]} {_PARTS[part]}")
+                words.append(f"{api.WEEKDAYS[int(day)]} {_PARTS[part]}")
             return str(api.gettext("Both free: %(times)s", times=", ".join(words)))
         forms = ", ".join(str(_FORMS[ContactForm[name.upper()]]) for name in self.items)
         return str(api.gettext("Both like to meet by: %(forms)s", forms=forms))

@@ -7,14 +7,12 @@ Every page is for a municipality's admins and coordinators, reads rows only thro
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from broen import api
@@ -33,7 +31,6 @@ from broen.plugins.mentors.staff_forms import (
     CONTACT_FORMS,
     PART_LABELS,
     STATUSES,
-    WEEKDAYS,
     MentorForm,
     StatusForm,
     availability_mask,
@@ -44,7 +41,6 @@ from broen.plugins.mentors.staff_forms import (
 bp = Blueprint("mentors", __name__, template_folder="templates")
 
 STAFF = (api.Role.ADMIN, api.Role.COORDINATOR)
-PER_PAGE = 25
 #: The pool's status filter: "" is everyone but those who left.
 ALL = "all"
 
@@ -56,18 +52,13 @@ def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuI
     return []
 
 
-def _me() -> api.User:
-    user: api.User = current_user._get_current_object()
-    return user
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
         "statuses": STATUSES,
         "backgrounds": BACKGROUNDS,
         "contact_form_labels": CONTACT_FORMS,
-        "weekdays": WEEKDAYS,
+        "weekdays": api.WEEKDAYS,
         "parts": [(n, PART_LABELS[p]) for n, p in enumerate(PARTS_OF_DAY)],
         "slot_name": slot_name,
         "slot_bit": slot_bit,
@@ -83,19 +74,7 @@ class PoolRow:
     used: int
 
 
-@dataclass(frozen=True)
-class PoolPage:
-    rows: list[PoolRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def pool_rows(db: api.Database, status: str = "", page: int = 1, per_page: int = PER_PAGE) -> PoolPage:
+def pool_rows(db: api.Database, status: str = "", page: int = 1) -> api.Page[PoolRow]:
     """The municipality's mentors by name, with their places taken; `status` "" is all but those who
     left, ALL is everyone, else one status. Two queries, however many mentors there are."""
     mentors = api.scoped(Mentor)
@@ -105,8 +84,6 @@ def pool_rows(db: api.Database, status: str = "", page: int = 1, per_page: int =
         mentors = mentors.where(Mentor.status == MentorStatus(status))
     else:
         mentors = mentors.where(Mentor.status != MentorStatus.LEFT)
-    total = db.session.scalar(select(func.count()).select_from(mentors.subquery())) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
     used = (
         select(Match.mentor_id, func.count(Match.id).label("used"))
         .where(Match.status.in_(OPEN_STATUSES))
@@ -117,11 +94,8 @@ def pool_rows(db: api.Database, status: str = "", page: int = 1, per_page: int =
         mentors.add_columns(used.c.used)
         .outerjoin(used, used.c.mentor_id == Mentor.id)
         .order_by(func.lower(Mentor.name), Mentor.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    rows = [PoolRow(mentor, int(n or 0)) for mentor, n in db.session.execute(stmt)]
-    return PoolPage(rows, total, page, per_page)
+    return api.paginate(db, stmt, page, item=lambda mentor, n: PoolRow(mentor, int(n or 0)))
 
 
 @bp.route("/")
@@ -130,8 +104,7 @@ def pool() -> ResponseReturnValue:
     status = request.args.get("status", "")
     if status not in {ALL, *(s.value for s in MentorStatus)}:
         status = ""
-    value = request.args.get("page", "")
-    page = pool_rows(api.db(), status, page=int(value) if value.isdigit() else 1)
+    page = pool_rows(api.db(), status, page=api.requested_page())
     return render_template("mentors/pool.html", page=page, status=status, all_value=ALL)
 
 
@@ -162,7 +135,7 @@ def new_mentor() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = api.db()
         try:
-            mentor = services.create_mentor(db, api.current_municipality(), _me(), _data(form))
+            mentor = services.create_mentor(db, api.current_municipality(), api.current_user(), _data(form))
         except MentorError as err:
             db.session.rollback()
             api.field_error(form, err, "name")
@@ -183,7 +156,7 @@ def edit_mentor(mentor_id: int) -> ResponseReturnValue:
         form.fill(mentor)
     if form.validate_on_submit():
         try:
-            changed = services.update_mentor(db, mentor, _me(), _data(form))
+            changed = services.update_mentor(db, mentor, api.current_user(), _data(form))
         except MentorError as err:
             db.session.rollback()
             api.field_error(form, err, "name")
@@ -218,7 +191,7 @@ def change_status(mentor_id: int) -> ResponseReturnValue:
     form = StatusForm()
     if form.validate_on_submit():
         try:
-            changed = services.set_status(db, mentor, _me(), form.status.data, form.since.data)
+            changed = services.set_status(db, mentor, api.current_user(), form.status.data, form.since.data)
         except MentorError as err:
             db.session.rollback()
             api.field_error(form, err, "status")

@@ -23,15 +23,6 @@ from broen.plugins.mentors.models import PARTS_OF_DAY, Background, ContactForm, 
 
 _l = api.lazy_gettext
 
-WEEKDAYS = [
-    _l("Monday"),
-    _l("Tuesday"),
-    _l("Wednesday"),
-    _l("Thursday"),
-    _l("Friday"),
-    _l("Saturday"),
-    _l("Sunday"),
-]
 PART_LABELS = {"morning": _l("Morning"), "afternoon": _l("Afternoon"), "evening": _l("Evening")}
 BACKGROUNDS = {
     Background.EMPLOYED: _l("Employed"),
