@@ -22,7 +22,7 @@ from broen.calendar.events import CalendarEvent
 from broen.calendar.versions import CalendarSource
 from broen.calendar.views import feed_links as _feed_links
 from broen.core import audit, mail
-from broen.core.db import Base, Database, UTCDateTime, lock_row, utcnow
+from broen.core.db import Base, Database, UTCDateTime, current_db, lock_row, utcnow
 from broen.core.exports import csv_cell
 from broen.core.hookspecs import hookimpl
 from broen.core.i18n import LANGUAGES as _LANGUAGES
@@ -36,8 +36,7 @@ from broen.core.tenancy import current_municipality, current_role, get_scoped_or
 
 def db() -> Database:
     """The current app's database (`db().session` is the request's session)."""
-    database: Database = current_app.extensions["broen.db"]
-    return database
+    return current_db()
 
 
 def current_user() -> User:

@@ -13,6 +13,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,19 @@ def make_app(database_url: str, plugins: Any = (EXAMPLE_PLUGIN,), **core: Any) -
         read_file=False,
     )
     return create_app(settings, extra_plugins=plugins, testing=True)
+
+
+def db_of(app: Flask) -> Any:
+    """The app's database (`broen.core.db.Database`)."""
+    return app.extensions["broen.db"]
+
+
+def text_of(response: TestResponse) -> str:
+    """A page's text as a reader sees it: tags removed (inline ones without a gap), whitespace collapsed."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"</?(time|strong|span|del)\b[^>]*>", "", html)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 @pytest.fixture(scope="session")

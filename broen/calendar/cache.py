@@ -56,7 +56,7 @@ from broen.calendar.feeds import feed_response, not_found, not_modified
 from broen.calendar.ics import build_ics
 from broen.calendar.models import FeedToken
 from broen.calendar.versions import CalendarVersion
-from broen.core.db import Database
+from broen.core.db import Database, current_db
 from broen.core.models import Membership, Municipality, PluginState, User
 
 P = ParamSpec("P")
@@ -381,11 +381,6 @@ def feed_view(view: Callable[P, R]) -> Callable[P, R]:
 FeedBuilder = Callable[[Municipality, datetime, datetime], tuple[str, Sequence[CalendarEvent]] | None]
 
 
-def _db() -> Database:
-    db: Database = current_app.extensions["broen.db"]
-    return db
-
-
 def municipality_feed(
     feed: str,
     build: FeedBuilder,
@@ -401,7 +396,7 @@ def municipality_feed(
     `municipality_state`); otherwise `build` makes its events on a cache miss. Use it from a view
     marked with `feed_view`.
     """
-    db = _db()
+    db = current_db()
     slug = g.get("municipality_slug") or g.municipality.slug
     state = municipality_state(db, slug, feed, plugin=plugin, condition=condition, params=params)
     if state is None:

@@ -24,7 +24,7 @@ from broen.calendar.cache import build_feed, feed_view, local_today, municipalit
 from broen.calendar.cache import window as feed_window
 from broen.calendar.events import CalendarEvent
 from broen.calendar.feeds import not_found
-from broen.core.db import Database
+from broen.core.db import current_db
 from broen.core.links import absolute_url, qr_data_uri
 from broen.core.models import Municipality, User
 from broen.core.plugins import registry
@@ -36,11 +36,6 @@ bp = Blueprint("calendar", __name__)
 PUBLIC_FEEDS = ("public",)
 #: The feed a plugin is asked for when a user's own calendar subscription is built (viewer = that user).
 PERSONAL_FEED = "personal"
-
-
-def _db() -> Database:
-    db: Database = current_app.extensions["broen.db"]
-    return db
 
 
 def events_for(
@@ -88,7 +83,7 @@ def public_feed(feed: str) -> ResponseReturnValue:
 
 @bp.route("/feeds/<token>.ics")
 def personal_feed(token: str) -> ResponseReturnValue:
-    db = _db()
+    db = current_db()
     default_timezone = current_app.config["BROEN"].broen.default_timezone
     state = personal_state(db, tokens.hash_token(token), default_timezone)
     if state is None:
@@ -116,7 +111,7 @@ def has_calendar_link() -> bool:
     """Whether the logged-in user has a live calendar link (for the box on /me)."""
     if not current_user.is_authenticated:
         return False
-    return tokens.live_token(_db(), current_user._get_current_object()) is not None
+    return tokens.live_token(current_db(), current_user._get_current_object()) is not None
 
 
 def feed_links(token: str) -> dict[str, Any]:
@@ -129,7 +124,7 @@ def feed_links(token: str) -> dict[str, Any]:
 @login_required
 def make_link() -> ResponseReturnValue:
     """Make a calendar link (ending any earlier one) and show it, once: only its hash is kept."""
-    token = tokens.issue(_db(), current_user._get_current_object())
+    token = tokens.issue(current_db(), current_user._get_current_object())
     return render_template("calendar/link_made.html", links=feed_links(token))
 
 
@@ -144,6 +139,6 @@ def confirm_new_link() -> ResponseReturnValue:
 def stop_link() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("calendar/confirm_link.html", action="stop")
-    tokens.revoke(_db(), current_user._get_current_object())
+    tokens.revoke(current_db(), current_user._get_current_object())
     flash(_("Your calendar link is stopped. Calendars that used it get no more updates."), "success")
     return redirect(url_for("auth.account"))

@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from broen.core.db import Database, utcnow
+from broen.core.db import Database, current_db, utcnow
 from broen.core.models import LoginFailure, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -103,11 +103,6 @@ class AccountForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def _db() -> Database:
-    db: Database = current_app.extensions["broen.db"]
-    return db
-
-
 def _locked_for(db: Database, email: str, addr: str) -> int:
     """Minutes until another attempt is allowed for this account or address (0: allowed now)."""
     sec = current_app.config["BROEN"].security
@@ -133,7 +128,7 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        db = _db()
+        db = current_db()
         email = form.email.data.strip().lower()
         addr = request.remote_addr or "unknown"
         minutes = _locked_for(db, email, addr)
@@ -180,7 +175,7 @@ def account() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     form = AccountForm(obj=user)
     if form.validate_on_submit():
-        db = _db()
+        db = current_db()
         if form.password.data:
             # Whoever holds an open session must still know the password to change it; wrong guesses
             # count towards the same lock-out as failed logins.

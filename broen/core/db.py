@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -105,3 +106,9 @@ def lock_row(db: Database, model: Any, row_id: int) -> None:
             update(model).where(key == row_id).values({key.name: key}),
             execution_options={"synchronize_session": False},
         )
+
+
+def current_db() -> Database:
+    """The current app's database (`current_db().session` is the request's session)."""
+    database: Database = current_app.extensions["broen.db"]
+    return database

@@ -38,7 +38,7 @@ from broen.core import audit, mail
 from broen.core.auth import SESSION_KEY, hash_password, session_key
 from broen.core.citizens.forms import ConfirmForm
 from broen.core.citizens.services import record_view
-from broen.core.db import Database, utcnow
+from broen.core.db import Database, current_db, utcnow
 from broen.core.links import absolute_url, qr_data_uri
 from broen.core.models import Citizen, Invitation, Membership, Municipality, Role, User
 from broen.core.tenancy import STAFF_ROLES, get_scoped_or_404, require_role
@@ -407,18 +407,13 @@ bp = Blueprint("invitations", __name__)
 STAFF_PREFIX = "/<municipality>/citizens/<int:citizen_id>/invitation"
 
 
-def _db() -> Database:
-    db: Database = current_app.extensions["broen.db"]
-    return db
-
-
 @bp.app_template_filter("invitation_time")
 def _invitation_time(moment: datetime, timezone: str) -> str:
     return local_time(moment, timezone)
 
 
 def _render_invite(form: InviteForm, citizen: Citizen, status: int, **extra: Any) -> ResponseReturnValue:
-    state = login_state(_db(), citizen)
+    state = login_state(current_db(), citizen)
     return render_template(
         "invitations/invite.html", form=form, citizen=citizen, state=state, valid_days=VALID_FOR.days, **extra
     ), status
@@ -428,7 +423,7 @@ def _render_invite(form: InviteForm, citizen: Citizen, status: int, **extra: Any
 @require_role(*STAFF_ROLES)
 def new(citizen_id: int) -> ResponseReturnValue:
     """The invite form (also 'New invitation': it says that the open link stops working)."""
-    db = _db()
+    db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     form = InviteForm()
     if request.method == "GET":
@@ -484,7 +479,7 @@ def new(citizen_id: int) -> ResponseReturnValue:
 @bp.route(f"{STAFF_PREFIX}/withdraw", methods=["GET", "POST"])
 @require_role(*STAFF_ROLES)
 def withdraw_page(citizen_id: int) -> ResponseReturnValue:
-    db = _db()
+    db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     invitation = open_invitation(db, citizen)
     if invitation is None:
@@ -511,7 +506,7 @@ def _gone() -> Response:
 
 def _log_in(user: User) -> None:
     """Log `user` in as `broen.core.auth.login` does."""
-    db = _db()
+    db = current_db()
     user.last_login_at = utcnow()
     db.session.commit()
     login_user(user)
@@ -522,7 +517,7 @@ def _log_in(user: User) -> None:
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_page(token: str) -> ResponseReturnValue:
     """Where the link leads: choose a password (or, logged in, use this account)."""
-    db = _db()
+    db = current_db()
     invitation = find_open(db, token)
     if invitation is None:
         return _gone()
@@ -584,7 +579,7 @@ def _current_language() -> str:
 @bp.route("/invitation/<token>/use-my-account", methods=["POST"])
 def use_account(token: str) -> ResponseReturnValue:
     """Link the logged-in account to the invited citizen instead of making a new log-in."""
-    db = _db()
+    db = current_db()
     invitation = find_open(db, token)
     if invitation is None:
         return _gone()

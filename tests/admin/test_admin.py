@@ -15,11 +15,7 @@ from sqlalchemy import func, select
 from broen.core import accounts
 from broen.core.models import AuditEntry, Membership, Municipality, PluginState, Role, User
 from tests.admin import routes
-from tests.conftest import PASSWORD, Client, World
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
+from tests.conftest import PASSWORD, Client, World, db_of
 
 
 def membership(app: Flask, user: User, slug: str) -> Membership | None:

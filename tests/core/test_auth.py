@@ -13,13 +13,9 @@ from sqlalchemy import func, select
 
 from broen.core import accounts
 from broen.core.models import LoginFailure, User
-from tests.conftest import PASSWORD, Client, World
+from tests.conftest import PASSWORD, Client, World, db_of
 
 WRONG = "Wrong e-mail or password."
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
 
 
 def in_english(client: Client) -> Client:

@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 from broen.core import invitations
 from broen.core.citizens.services import CitizenData, create_citizen, delete_citizen
 from broen.core.db import utcnow
-from broen.core.models import AuditEntry, Citizen, Invitation, Membership, Role, User
 from broen.core.links import qr_data_uri
+from broen.core.models import AuditEntry, Citizen, Invitation, Membership, Role, User
 from tests.admin import routes
-from tests.conftest import Client, World
+from tests.conftest import Client, World, db_of
 from tests.fixtures.smtp import Inbox, free_port, smtp_server
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
@@ -34,10 +34,6 @@ def mail_to(app: Flask, smtp_server: Inbox) -> Inbox:
     app.config["BROEN"].mail.port = smtp_server.port
     app.config["BROEN"].mail.sender = "broen@silkeborg.example.dk"
     return smtp_server
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
 
 
 def citizen(app: Flask, citizen_id: int) -> Citizen:

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from broen.core import invitations
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
-from broen.core.db import Database
+from broen.core.db import current_db
 from broen.core.exports import csv_cell
 from broen.core.models import Citizen, CitizenStatus, Role
 from broen.core.pagination import requested_page
@@ -23,11 +23,6 @@ from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, current_municipality, get_scoped_or_404, require_role
 
 bp = Blueprint("citizens", __name__)
-
-
-def _db() -> Database:
-    db: Database = current_app.extensions["broen.db"]
-    return db
 
 
 def _int_arg(name: str) -> int | None:
@@ -51,7 +46,7 @@ def _filter_from_args() -> services.CitizenFilter:
 @bp.route("/")
 @require_role(*STAFF_ROLES)
 def index() -> ResponseReturnValue:
-    db = _db()
+    db = current_db()
     municipality = current_municipality()
     flt = _filter_from_args()
     page = services.find_citizens(db, municipality, current_user, flt, page=requested_page())
@@ -70,7 +65,9 @@ def index() -> ResponseReturnValue:
 @require_role(*STAFF_ROLES)
 def export() -> ResponseReturnValue:
     """The citizens matching the current search as CSV (semicolons and a BOM, as Danish Excel expects)."""
-    citizens = services.export_citizens(_db(), current_municipality(), current_user, _filter_from_args())
+    citizens = services.export_citizens(
+        current_db(), current_municipality(), current_user, _filter_from_args()
+    )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(
@@ -117,7 +114,7 @@ def _save(form: CitizenForm, citizen: Citizen | None) -> ResponseReturnValue | N
     """Validate and save; on a broken rule put the message on its field and return None."""
     if not form.validate_on_submit():
         return None
-    db = _db()
+    db = current_db()
     try:
         if citizen is None:
             citizen = services.create_citizen(db, current_municipality(), current_user, form.to_data())
@@ -136,7 +133,7 @@ def _save(form: CitizenForm, citizen: Citizen | None) -> ResponseReturnValue | N
 @require_role(*STAFF_ROLES)
 def create() -> ResponseReturnValue:
     form = CitizenForm()
-    form.set_contact_choices(services.contact_people(_db(), current_municipality()))
+    form.set_contact_choices(services.contact_people(current_db(), current_municipality()))
     if request.method == "GET":
         form.contact_person_id.data = current_user.id
     done = _save(form, None)
@@ -149,7 +146,7 @@ def create() -> ResponseReturnValue:
 @bp.route("/<int:citizen_id>")
 @require_role(*STAFF_ROLES)
 def show(citizen_id: int) -> ResponseReturnValue:
-    db = _db()
+    db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     services.record_view(db, citizen, current_user)
     panels = registry().call_flat(
@@ -167,7 +164,7 @@ def show(citizen_id: int) -> ResponseReturnValue:
 @bp.route("/<int:citizen_id>/edit", methods=["GET", "POST"])
 @require_role(*STAFF_ROLES)
 def edit(citizen_id: int) -> ResponseReturnValue:
-    db = _db()
+    db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     form = CitizenForm(obj=citizen)
     form.set_contact_choices(services.contact_people(db, current_municipality()))
@@ -190,7 +187,7 @@ def edit(citizen_id: int) -> ResponseReturnValue:
 @require_role(Role.ADMIN)
 def delete(citizen_id: int) -> ResponseReturnValue:
     """Delete a record for good; only a municipality admin, and only after a confirmation page."""
-    db = _db()
+    db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -204,7 +201,7 @@ def delete(citizen_id: int) -> ResponseReturnValue:
 @bp.route("/<int:citizen_id>/end", methods=["GET", "POST"])
 @require_role(*STAFF_ROLES)
 def end(citizen_id: int) -> ResponseReturnValue:
-    db = _db()
+    db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     if citizen.status == CitizenStatus.ENDED:
         abort(409)

@@ -6,40 +6,41 @@ A café feed names the course and its place only, never a participant.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from broen import api
 from broen.plugins.cafe import services
 from broen.plugins.cafe.models import Course, Session, Signup, SignupStatus
 
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
-
-def event(session: Session) -> api.CalendarEvent:
-    """A session as a calendar event: the course's title and place only."""
-    return api.CalendarEvent(
-        uid=f"cafe-session-{session.uid}@broen",
-        start=session.starts_at,
-        end=session.ends_at,
-        summary=session.course.title,
-        location=session.place,
-        last_modified=session.last_modified,
-        cancelled=session.cancelled,
-        sequence=session.sequence,
-    )
-
-
-def _in_window(
-    query: S,
+def calendar_events(
+    db: api.Database,
     municipality: api.Municipality,
     start: datetime,
     end: datetime,
-    citizen_ids: list[int] | None,
-    course_id: int | None,
-) -> S:
+    citizen_ids: list[int] | None = None,
+    course_id: int | None = None,
+) -> list[api.CalendarEvent]:
+    """Sessions of the municipality's courses overlapping [start, end), cancelled ones included (the
+    calendar keeps a cancelled event until its date has passed); with `citizen_ids`, only those of
+    courses where one of them is confirmed; with `course_id`, only that course's. Summary: the course's
+    title; place: the session's or else the course's venue.
+
+    The answer depends on the data and the window alone, never on the time of day: feeds are cached
+    under their data's version and date (see broen/calendar/cache.py). Read as plain columns: a feed may
+    have thousands of sessions, and building ORM objects for them would cost more than the query."""
+    query = select(
+        Session.uid,
+        Session.starts_at,
+        Session.ends_at,
+        Session.location,
+        Session.cancelled,
+        Session.sequence,
+        Session.last_modified,
+        Course.title,
+        Course.venue,
+    ).join(Course, Course.id == Session.course_id)
     query = query.where(
         Session.municipality_id == municipality.id,
         Session.starts_at < end,
@@ -52,50 +53,7 @@ def _in_window(
             Signup.citizen_id.in_(citizen_ids), Signup.status == SignupStatus.CONFIRMED
         )
         query = query.where(Session.course_id.in_(confirmed))
-    return query.order_by(Session.starts_at, Session.id)
-
-
-def calendar_sessions(
-    db: api.Database,
-    municipality: api.Municipality,
-    start: datetime,
-    end: datetime,
-    citizen_ids: list[int] | None = None,
-    course_id: int | None = None,
-) -> list[Session]:
-    """Sessions of the municipality's courses overlapping [start, end), cancelled ones included (the
-    calendar keeps a cancelled event until its date has passed); with `citizen_ids`, only those of
-    courses where one of them is confirmed; with `course_id`, only that course's.
-
-    The answer depends on the data and the window alone, never on the time of day: feeds are cached
-    under their data's version and date (see broen/calendar/cache.py)."""
-    query = select(Session).options(joinedload(Session.course))  # the summary is the course's title
-    window = _in_window(query, municipality, start, end, citizen_ids, course_id)
-    return list(db.session.scalars(window))
-
-
-def calendar_events(
-    db: api.Database,
-    municipality: api.Municipality,
-    start: datetime,
-    end: datetime,
-    citizen_ids: list[int] | None = None,
-    course_id: int | None = None,
-) -> list[api.CalendarEvent]:
-    """`calendar_sessions` as calendar events, read as plain columns: a feed may have thousands of
-    sessions, and building ORM objects for them would cost more than the rest of the query."""
-    columns = select(
-        Session.uid,
-        Session.starts_at,
-        Session.ends_at,
-        Session.location,
-        Session.cancelled,
-        Session.sequence,
-        Session.last_modified,
-        Course.title,
-        Course.venue,
-    ).join(Course, Course.id == Session.course_id)
-    rows = db.session.execute(_in_window(columns, municipality, start, end, citizen_ids, course_id))
+    rows = db.session.execute(query.order_by(Session.starts_at, Session.id))
     return [
         api.CalendarEvent(
             uid=f"cafe-session-{r.uid}@broen",

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from broen import api
+from broen.plugins.cafe.display import local_time
 from broen.plugins.cafe.models import Course, NoticeKind, SentNotice, Session, Signup, SignupStatus
 
 log = logging.getLogger(__name__)
@@ -65,21 +66,17 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _local(moment: datetime, timezone: str) -> datetime:
-    return moment.astimezone(ZoneInfo(timezone))
-
-
 def _at(moment: datetime, timezone: str) -> str:
     """A local date and time ("Tuesday, October 13, 2026, 17:00"), in the current locale and `timezone`."""
-    local = _local(moment, timezone)
+    local = local_time(moment, timezone)
     return f"{api.format_date(local.date(), 'full')}, {local:%H:%M}"
 
 
 def _when(session: Session) -> str:
     """The session's local date and times ("Tuesday, October 13, 2026, 17:00-19:00"), in the current
     locale and the course's time zone."""
-    begins = _local(session.starts_at, session.course.timezone)
-    ends = _local(session.ends_at, session.course.timezone)
+    begins = local_time(session.starts_at, session.course.timezone)
+    ends = local_time(session.ends_at, session.course.timezone)
     until = ends.strftime("%H:%M")
     if ends.date() != begins.date():
         until = f"{api.format_date(ends.date(), 'long')} {until}"
@@ -188,7 +185,7 @@ def session_mail(
     cancelled or takes place after all (`what`), in the current locale."""
     course = session.course
     title = _one_line(course.title)
-    day = api.format_date(_local(session.starts_at, course.timezone).date(), "long")
+    day = api.format_date(local_time(session.starts_at, course.timezone).date(), "long")
     subjects = {
         MOVED: _("New time: %(title)s on %(day)s", title=title, day=day),
         NEW_PLACE: _("New place: %(title)s on %(day)s", title=title, day=day),
@@ -309,7 +306,7 @@ class ReminderSummary:
 def reminder_mail(session: Session, citizen: api.Citizen) -> tuple[str, str]:
     """(subject, body) of the day-before reminder, in the current locale."""
     course = session.course
-    begins = _local(session.starts_at, course.timezone)
+    begins = local_time(session.starts_at, course.timezone)
     body = _render(
         "reminder",
         name=citizen.name,

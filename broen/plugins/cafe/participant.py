@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -25,19 +24,14 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from broen import api
-from broen.plugins.cafe import program, services
-from broen.plugins.cafe.models import AgendaItem, Course, GuestKind, Session, Signup, SignupStatus
+from broen.plugins.cafe import display, program, services
+from broen.plugins.cafe.models import AgendaItem, Course, Session, Signup, SignupStatus
 from broen.plugins.cafe.services import CafeError, _
 
 bp = Blueprint("cafe_participant", __name__, template_folder="templates")
 
 PARTICIPANT = api.Role.PARTICIPANT
 _l = api.lazy_gettext
-
-GUEST_KINDS = {
-    GuestKind.COMPANY: _l("Guest from a company"),
-    GuestKind.LIVED_EXPERIENCE: _l("Guest with lived experience"),
-}
 
 
 def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
@@ -67,13 +61,7 @@ def topic_form(course_id: int, **kwargs: Any) -> TopicForm:
     return form
 
 
-def _local(moment: datetime, timezone: str) -> datetime:
-    return moment.astimezone(ZoneInfo(timezone))
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"local": _local, "guest_kinds": GUEST_KINDS}
+bp.context_processor(display.template_helpers)
 
 
 def _citizen() -> api.Citizen | None:
@@ -357,8 +345,7 @@ def propose_topic(course_id: int) -> ResponseReturnValue:
             )
         except CafeError as err:
             db.session.rollback()
-            target = form._fields.get(err.field, form.title)
-            target.errors = [*target.errors, err.message]
+            api.field_error(form, err, "title")
         else:
             flash(_("Thank you. Your topic is sent to the coordinator."), "success")
             return _back(f"course-{course.id}")

@@ -12,7 +12,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,12 +20,11 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from broen import api
-from broen.plugins.cafe import program, services
+from broen.plugins.cafe import display, program, services
 from broen.plugins.cafe.models import AgendaItem, Course, Session, Signup, SignupStatus
 from broen.plugins.cafe.notify import Told
 from broen.plugins.cafe.services import CafeError, _
 from broen.plugins.cafe.staff_forms import (
-    GUEST_KINDS,
     ConfirmForm,
     CourseDetailsForm,
     ItemForm,
@@ -52,14 +50,7 @@ def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuI
     return []
 
 
-def _local(moment: datetime, timezone: str) -> datetime:
-    """An instant as wall-clock time in `timezone` (a course's)."""
-    return moment.astimezone(ZoneInfo(timezone))
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    return {"local": _local, "guest_kinds": GUEST_KINDS}
+bp.context_processor(display.template_helpers)
 
 
 def _audit_view(object_type: str, object_id: int | None, shown: list[int], **details: Any) -> None:
@@ -270,7 +261,7 @@ def _session_choices(sessions: list[Session], timezone: str, empty: str) -> list
     for n, s in enumerate(sessions, start=1):
         label = _("Session %(n)d, %(date)s") % {
             "n": n,
-            "date": _local(s.starts_at, timezone).strftime("%d.%m.%Y %H:%M"),
+            "date": display.local_time(s.starts_at, timezone).strftime("%d.%m.%Y %H:%M"),
         }
         if s.cancelled:
             label += " (" + _("cancelled") + ")"
@@ -516,7 +507,7 @@ def _session_page(
 ) -> ResponseReturnValue:
     db = api.db()
     course = session.course
-    begins = _local(session.starts_at, course.timezone)
+    begins = display.local_time(session.starts_at, course.timezone)
     location_form = location_form or LocationForm(formdata=None, data={"location": session.location})
     move_form = move_form or MoveForm(
         formdata=None,
@@ -686,7 +677,7 @@ def attendance_csv(course_id: int) -> ResponseReturnValue:
     writer = csv.writer(out, delimiter=";")
     session_heads = []
     for s in grid.sessions:
-        head = _local(s.starts_at, course.timezone).strftime("%d.%m.%Y %H:%M")
+        head = display.local_time(s.starts_at, course.timezone).strftime("%d.%m.%Y %H:%M")
         session_heads.append(head + (" (" + _("cancelled") + ")" if s.cancelled else ""))
     writer.writerow([_("Participant"), *session_heads, _("Present"), _("Absent")])
     words = {True: _("present"), False: _("absent"), None: ""}

@@ -11,15 +11,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from broen import api
 from broen.plugins.cafe import program
-from broen.plugins.cafe.models import GuestKind
+from broen.plugins.cafe.display import GUEST_KINDS
 
 _l = api.lazy_gettext
-
-
-GUEST_KINDS = {
-    GuestKind.COMPANY: _l("Guest from a company"),
-    GuestKind.LIVED_EXPERIENCE: _l("Guest with lived experience"),
-}
 
 
 def optional_int(value: Any) -> int | None:

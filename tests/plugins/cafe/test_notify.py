@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +21,7 @@ from broen.core.db import Database
 from broen.core.models import AuditEntry, Citizen
 from broen.plugins.cafe import notify, services
 from broen.plugins.cafe.models import Course, NoticeKind, SentNotice, Session, Signup, SignupStatus
-from tests.conftest import World
+from tests.conftest import World, db_of
 from tests.fixtures.smtp import REFUSED_DOMAIN, Inbox, free_port, smtp_server
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
@@ -45,10 +44,6 @@ def no_mail_server(app: Flask) -> None:
     """[mail] points at a port where nothing listens."""
     app.config["BROEN"].mail.host = "127.0.0.1"
     app.config["BROEN"].mail.port = free_port()
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
 
 
 def body(message: EmailMessage) -> str:

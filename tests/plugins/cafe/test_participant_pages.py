@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ from broen.core import accounts
 from broen.core.models import AuditEntry, Citizen, Role, User
 from broen.plugins.cafe import program, services
 from broen.plugins.cafe.models import AgendaItem, Course, GuestKind, Session, Signup, SignupStatus
-from tests.conftest import PASSWORD, Client, World
+from tests.conftest import PASSWORD, Client, World, db_of, text_of
 from tests.fixtures.smtp import Inbox, smtp_server
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
@@ -29,18 +28,6 @@ __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
 MakeCourse = Callable[..., Course]
 MakeCitizen = Callable[..., Citizen]
 HOME = "/silkeborg/cafe/me/"
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
-
-
-def text_of(response: Any) -> str:
-    """The page's text with tags removed and whitespace collapsed, as a reader sees it."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"</?(time|strong|span|del)\b[^>]*>", "", html)  # inline: no gap in the text
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def next_week() -> date:

@@ -14,14 +14,10 @@ from sqlalchemy import select
 from broen.core.models import AuditEntry, Citizen
 from broen.plugins.cafe import program, services
 from broen.plugins.cafe.models import AgendaItem, Attendance, Course, GuestKind
-from tests.conftest import World
+from tests.conftest import World, db_of
 
 MakeCourse = Callable[..., Course]
 MakeCitizen = Callable[..., Citizen]
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
 
 
 def audit(app: Flask, object_type: str) -> list[AuditEntry]:

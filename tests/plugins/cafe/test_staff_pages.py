@@ -8,7 +8,6 @@ import io
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from html import unescape
 from typing import Any
 
 from flask import Flask
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from broen.core.models import AuditEntry, Citizen
 from broen.plugins.cafe import program, services
 from broen.plugins.cafe.models import AgendaItem, Attendance, Course, GuestKind, Session, SignupStatus
-from tests.conftest import Client, World
+from tests.conftest import Client, World, db_of, text_of
 from tests.fixtures.smtp import Inbox, smtp_server
 from tests.plugins.cafe.conftest import save_settings
 from tests.sqlcount import count_statements
@@ -27,18 +26,6 @@ __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
 MakeCourse = Callable[..., Course]
 MakeCitizen = Callable[..., Citizen]
 BASE = "/silkeborg/cafe"
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
-
-
-def text_of(response: Any) -> str:
-    """The page's text with tags removed and whitespace collapsed, as a reader sees it."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"</?(time|strong|span)\b[^>]*>", "", html)  # inline: no gap in the text
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def logged_in(make_client: Any, world: World, role: str = "coordinator", slug: str = "silkeborg") -> Client:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from html import unescape
 from typing import Any
 
 from flask import Flask
@@ -24,23 +23,11 @@ from broen.plugins.mentors.models import (
     MentorStatusChange,
     slot_bit,
 )
-from tests.conftest import Client, World
+from tests.conftest import Client, World, db_of, text_of
 from tests.sqlcount import count_statements
 
 MakeMentor = Callable[..., Mentor]
 BASE = "/silkeborg/mentors"
-
-
-def db_of(app: Flask) -> Any:
-    return app.extensions["broen.db"]
-
-
-def text_of(response: Any) -> str:
-    """The page's text with tags removed and whitespace collapsed, as a reader sees it."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"</?(time|strong|span)\b[^>]*>", "", html)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def logged_in(make_client: Any, world: World, role: str = "coordinator", slug: str = "silkeborg") -> Client:
