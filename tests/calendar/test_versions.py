@@ -8,7 +8,7 @@ concurrent writers would do the same.
 from __future__ import annotations
 
 import itertools
-import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
@@ -19,6 +19,7 @@ from broen.calendar.versions import CalendarVersion, touch
 from broen.core import accounts
 from broen.core.db import Database
 from broen.core.models import AuditEntry, Municipality, PluginState
+from tests.crowd import all_at_once
 
 
 def db_of(app: Flask) -> Database:
@@ -174,25 +175,16 @@ def test_concurrent_writers_lose_no_bump_even_on_the_rows_first_use(app: Flask) 
     m = municipality(app, "aarhus")
     db = db_of(app)
     writers = 12
-    start = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
-    def write(n: int) -> None:
+    def write(n: int, go: Callable[[], None]) -> None:
         try:
-            start.wait(timeout=30)
+            go()
             db.session.add(PluginState(municipality_id=m, plugin=f"p{n}", enabled=True, settings={}))
             db.session.commit()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
         finally:
             db.session.remove()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
+    assert not all_at_once(write, range(writers))
     assert number(app, m) == writers
 
 
@@ -209,26 +201,17 @@ def test_concurrent_updates_of_one_municipality_lose_no_bump(app: Flask) -> None
             db.session.commit()
             ids.append(row.id)
     before = number(app, m)
-    start = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
-    def write(row_id: int) -> None:
+    def write(row_id: int, go: Callable[[], None]) -> None:
         try:
-            start.wait(timeout=30)
+            go()
             if db.engine.dialect.name == "sqlite":
                 # SQLite: take the write lock first (a read that later wants to write can deadlock).
                 db.session.execute(update(PluginState).where(PluginState.id == -1).values(enabled=False))
             db.session.get_one(PluginState, row_id).enabled = False
             db.session.commit()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
         finally:
             db.session.remove()
 
-    threads = [threading.Thread(target=write, args=(row_id,)) for row_id in ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
+    assert not all_at_once(write, ids)
     assert number(app, m) == before + writers

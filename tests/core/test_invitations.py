@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from broen.core.links import qr_data_uri
 from broen.core.models import AuditEntry, Citizen, Invitation, Membership, Role, User
 from tests.admin import routes
 from tests.conftest import Client, World, db_of
+from tests.crowd import all_at_once
 from tests.fixtures.smtp import Inbox, free_port, smtp_server
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
@@ -396,13 +397,12 @@ def test_two_people_sending_the_form_at_once_make_one_log_in(app: Flask, world: 
     anna = world.citizens["silkeborg"][0]
     token = invite(app, world, anna)
     db = db_of(app)
-    barrier = threading.Barrier(4)
     outcomes: list[str] = []
 
-    def attempt(n: int) -> None:
+    def attempt(n: int, go: Callable[[], None]) -> None:
         with app.app_context():
             row = invitations.find_open(db, token)
-            barrier.wait()
+            go()
             try:
                 assert row is not None
                 invitations.accept(db, row, f"racer{n}@example.dk", NEW_PASSWORD)
@@ -412,11 +412,7 @@ def test_two_people_sending_the_form_at_once_make_one_log_in(app: Flask, world: 
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert all_at_once(attempt, range(4)) == []
     assert sorted(outcomes) == ["gone", "gone", "gone", "made"]
     made = db.session.scalars(select(User.email).where(User.email.like("racer%"))).all()
     assert len(made) == 1 and citizen(app, anna).user_id is not None

@@ -3,7 +3,7 @@ PostgreSQL, give exactly as many confirmed as there are seats and a gap-free wai
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from datetime import date, time
 
 from flask import Flask
@@ -14,6 +14,7 @@ from broen.core.models import Citizen, User
 from broen.plugins.cafe import services
 from broen.plugins.cafe.models import Course, Signup, SignupStatus
 from tests.conftest import World
+from tests.crowd import all_at_once
 from tests.plugins.cafe.conftest import citizen
 
 CROWD = 24
@@ -39,11 +40,9 @@ def test_simultaneous_sign_ups_fill_exactly_the_seats_and_queue_the_rest_in_orde
         by_id = cafe_world.user("silkeborg", "coordinator").id
         db.session.remove()
 
-    barrier = threading.Barrier(CROWD)
-    errors: list[BaseException] = []
     results: dict[int, tuple[str, int | None]] = {}
 
-    def sign_up(citizen_id: int) -> None:
+    def sign_up(citizen_id: int, go: Callable[[], None]) -> None:
         # Each thread has a database (engine, pool, session) of its own: its own connection. The app
         # context is for what the service reads through broen.api (the café settings, translations).
         own = Database(app.extensions["broen.db"].url)
@@ -53,22 +52,14 @@ def test_simultaneous_sign_ups_fill_exactly_the_seats_and_queue_the_rest_in_orde
                 who = own.session.get_one(Citizen, citizen_id)
                 by = own.session.get_one(User, by_id)
                 own.session.rollback()  # start together, each from no transaction at all
-                barrier.wait(timeout=30)
+                go()
                 signup = services.sign_up(own, course, who, by)
                 results[citizen_id] = (signup.status.value, signup.position)
-            except BaseException as exc:
-                errors.append(exc)
             finally:
                 own.dispose()
                 app.extensions["broen.db"].session.remove()
 
-    threads = [threading.Thread(target=sign_up, args=(cid,)) for cid in citizen_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
+    assert all_at_once(sign_up, citizen_ids) == []
     assert len(results) == CROWD
 
     with app.app_context():

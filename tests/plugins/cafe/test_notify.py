@@ -6,7 +6,6 @@ undoes the change and is logged without anyone's name or address."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from broen.core.models import AuditEntry, Citizen
 from broen.plugins.cafe import notify, services
 from broen.plugins.cafe.models import Course, NoticeKind, SentNotice, Session, Signup, SignupStatus
 from tests.conftest import World, db_of
+from tests.crowd import all_at_once
 from tests.fixtures.smtp import REFUSED_DOMAIN, Inbox, free_port, smtp_server
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
@@ -382,28 +382,19 @@ def test_simultaneous_runs_send_each_reminder_once(
             services.sign_up(db, course, make_citizen(f"Borger {n}", email=f"borger{n}@example.dk"), by)
         db.session.remove()
 
-    barrier = threading.Barrier(runs)
-    errors: list[BaseException] = []
     sent: list[int] = []
 
-    def run() -> None:
+    def run(_n: int, go: Callable[[], None]) -> None:
         own = Database(db_of(app).url)  # a connection of its own, as a second cron job would have
         with app.app_context():
             try:
-                barrier.wait(timeout=30)
+                go()
                 sent.append(notify.send_reminders(own, now).sent)
-            except BaseException as exc:
-                errors.append(exc)
             finally:
                 own.dispose()
                 db_of(app).session.remove()
 
-    threads = [threading.Thread(target=run) for _ in range(runs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert all_at_once(run, range(runs)) == []
     assert sum(sent) == 6
     assert sorted(to(m) for m in mail_to.messages) == sorted(f"borger{n}@example.dk" for n in range(6))
     with app.app_context():

@@ -3,7 +3,6 @@ on PostgreSQL, never give the mentor more matches than places."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from flask import Flask
@@ -15,6 +14,7 @@ from broen.plugins.mentors import services
 from broen.plugins.mentors.models import Match, Mentor
 from broen.plugins.mentors.services import MentorError
 from tests.conftest import World
+from tests.crowd import all_at_once
 
 CROWD = 12
 PLACES = 3
@@ -33,11 +33,9 @@ def test_simultaneous_proposals_fill_exactly_the_mentors_places(
         by_id = mentors_world.user("silkeborg", "coordinator").id
         db.session.remove()
 
-    barrier = threading.Barrier(CROWD)
-    errors: list[BaseException] = []
     refused: list[str] = []
 
-    def propose(citizen_id: int) -> None:
+    def propose(citizen_id: int, go: Callable[[], None]) -> None:
         own = Database(app.extensions["broen.db"].url)  # a connection of its own
         with app.app_context():
             try:
@@ -45,23 +43,15 @@ def test_simultaneous_proposals_fill_exactly_the_mentors_places(
                 citizen = own.session.get_one(Citizen, citizen_id)
                 by = own.session.get_one(User, by_id)
                 own.session.rollback()
-                barrier.wait(timeout=30)
+                go()
                 services.propose(own, mentor, citizen, by)
             except MentorError as exc:
                 refused.append(exc.field)
-            except BaseException as exc:
-                errors.append(exc)
             finally:
                 own.dispose()
                 app.extensions["broen.db"].session.remove()
 
-    threads = [threading.Thread(target=propose, args=(cid,)) for cid in citizen_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
+    assert all_at_once(propose, citizen_ids) == []
     assert refused == ["mentor"] * (CROWD - PLACES)
     with app.app_context():
         db = app.extensions["broen.db"]
