@@ -127,8 +127,7 @@ def _coming_sessions(db: api.Database, course_ids: list[int], now: datetime) -> 
 
 
 def page_data(db: api.Database, municipality: api.Municipality, citizen: api.Citizen) -> Page:
-    """Everything the participant's page shows, in a fixed number of queries (plus one per own course
-    for the topics they proposed)."""
+    """Everything the participant's page shows, in a fixed number of queries."""
     now = api.utcnow()
     signups = list(
         db.session.scalars(
@@ -151,12 +150,13 @@ def page_data(db: api.Database, municipality: api.Municipality, citizen: api.Cit
         ):
             assert item.session_id is not None
             agenda.setdefault(item.session_id, []).append(item)
+    proposals = program.proposals_by(db, citizen, confirmed_ids)
     mine = []
     for signup in signups:
         row = MyCourse(signup, coming.get(signup.course_id, []))
         if signup.status == SignupStatus.CONFIRMED:
             row.agenda = {s.id: agenda.get(s.id, []) for s in row.sessions}
-            row.proposals = program.proposals_by(db, signup.course, citizen)
+            row.proposals = proposals[signup.course_id]
         mine.append(row)
 
     has_coming = select(Session.course_id).where(

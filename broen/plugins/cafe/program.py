@@ -79,15 +79,20 @@ def propose_topic(
     return item
 
 
-def proposals_by(db: api.Database, course: Course, citizen: api.Citizen) -> list[AgendaItem]:
-    """The topics `citizen` proposed for `course`, oldest first (a participant sees only their own)."""
-    return list(
-        db.session.scalars(
+def proposals_by(
+    db: api.Database, citizen: api.Citizen, course_ids: list[int]
+) -> dict[int, list[AgendaItem]]:
+    """{course id: the topics `citizen` proposed for it, oldest first} for these courses, in one query (a
+    participant sees only their own)."""
+    found: dict[int, list[AgendaItem]] = {course_id: [] for course_id in course_ids}
+    if course_ids:
+        for item in db.session.scalars(
             select(AgendaItem)
-            .where(AgendaItem.course_id == course.id, AgendaItem.proposed_by_citizen_id == citizen.id)
+            .where(AgendaItem.course_id.in_(course_ids), AgendaItem.proposed_by_citizen_id == citizen.id)
             .order_by(AgendaItem.id)
-        )
-    )
+        ):
+            found[item.course_id].append(item)
+    return found
 
 
 # --- the course's details --------------------------------------------------------------------------------

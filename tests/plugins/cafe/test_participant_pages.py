@@ -22,6 +22,7 @@ from broen.plugins.cafe import program, services
 from broen.plugins.cafe.models import AgendaItem, Course, GuestKind, Session, Signup, SignupStatus
 from tests.conftest import PASSWORD, Client, World, db_of, text_of
 from tests.fixtures.smtp import Inbox, smtp_server
+from tests.sqlcount import count_statements
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
 
@@ -363,3 +364,27 @@ def test_another_municipalitys_course_is_not_found(
     assert "Norddjurs-café" not in text_of(client.get(HOME))
     assert client.submit(sign_up_url(theirs.id), {}, page=HOME).status_code == 404
     assert client.get(f"/silkeborg/cafe/me/courses/{theirs.id}/leave").status_code == 404
+
+
+def test_the_page_sends_the_same_statements_for_one_course_as_for_four(
+    app: Flask, cafe_world: World, make_client: Any, make_course: MakeCourse, make_citizen: MakeCitizen
+) -> None:
+    with app.app_context():
+        db = db_of(app)
+        by = cafe_world.user("silkeborg", "coordinator")
+        me = participant(app, cafe_world, make_citizen)
+    client = logged_in(make_client, cafe_world.user("silkeborg", "participant"))
+
+    def statements_with(courses: int) -> int:
+        with app.app_context():
+            for n in range(courses):
+                course = make_course(title=f"Café {n}", first_date=next_week())
+                services.sign_up(db, course, me, by)
+                program.propose_topic(db, course, me, None, title=f"Emne {n}")
+                program.add_item(db, course, by, title=f"Punkt {n}", session=course.sessions[0])
+                make_course(title=f"Åben café {n}", first_date=next_week())
+        with count_statements(app) as seen:
+            assert client.get(HOME).status_code == 200
+        return len(seen)
+
+    assert statements_with(1) == statements_with(3)
