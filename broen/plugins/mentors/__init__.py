@@ -1,19 +1,31 @@
 """Volunteer mentors (frivillige sociale mentorer): the municipality's pool of volunteers, what a
-citizen wishes from a mentor, ranking the pool for a citizen, and the matches between the two.
+citizen wishes from a mentor, ranking the pool for a citizen, the matches between the two and their
+meetings, the volunteers' public sign-up form, and the mentors' own pages.
 
-The modules: `models` (tables), `services` (mentors, wishes, matches: every write), `matching` (the
-ranked, explained list of mentors for a citizen), `staff` (the coordinator's pool pages). The
-volunteers' sign-up form, matching pages, meetings and the mentors' own log-in come in later steps.
+The modules: `models` (tables), `services` (mentors, wishes, matches, meetings: every write), `matching`
+(the ranked, explained list of mentors for a citizen), `staff` (the coordinator's pool pages), `matches`
+(a citizen's wishes and matches, the coordinator's overview), `intake` (the public sign-up form and the
+intake list), `mentor_pages` (a mentor's own mentees and meetings), `invite` (a mentor's log-in through
+the core's invitation link), `feed` (planned meetings in the mentor's calendar feed), `demo`.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, Flask
 
 from broen import api
-from broen.plugins.mentors import services, staff
+from broen.plugins.mentors import feed as mentor_feed
+from broen.plugins.mentors import (
+    intake,
+    invite,  # noqa: F401  # its pages are on the staff blueprint
+    matches,
+    mentor_pages,
+    services,
+    staff,
+)
 from broen.plugins.mentors.forms import DEFAULTS, SettingsForm
 
 NAME = services.NAME
@@ -26,7 +38,7 @@ def broen_plugin_info() -> api.PluginInfo:
         title_da="Frivillige mentorer",
         title_en="Volunteer mentors",
         description="A pool of volunteer mentors, matched with citizens by their wishes.",
-        version="0.1",
+        version="0.2",
         settings_form=SettingsForm,
         defaults=DEFAULTS,
     )
@@ -39,9 +51,26 @@ def broen_migrations() -> Path:
 
 @api.hookimpl
 def broen_register_blueprints(app: Flask) -> list[Blueprint]:
-    return [staff.bp]
+    return [staff.bp, mentor_pages.bp, intake.public_bp]
 
 
 @api.hookimpl
 def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
-    return staff.menu_items(municipality, user)
+    return staff.menu_items(municipality, user) + mentor_pages.menu_items(municipality, user)
+
+
+@api.hookimpl
+def broen_citizen_panels(citizen: api.Citizen, user: api.User) -> list[api.CitizenPanel]:
+    return matches.citizen_panels(citizen, user)
+
+
+@api.hookimpl
+def broen_worklist_items(municipality: api.Municipality, user: api.User) -> list[api.WorklistItem]:
+    return matches.worklist_items(municipality, user)
+
+
+@api.hookimpl
+def broen_calendar_events(
+    municipality: api.Municipality, feed: str, viewer: api.User | None, start: datetime, end: datetime
+) -> list[api.CalendarEvent]:
+    return mentor_feed.events(municipality, feed, viewer, start, end)

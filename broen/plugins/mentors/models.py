@@ -9,9 +9,9 @@ Chosen for fast matching (see `matching`): a mentor's interests are a JSON list 
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broen import api
@@ -77,7 +77,7 @@ class MatchStatus(enum.StrEnum):
 OPEN_STATUSES = (MatchStatus.PROPOSED, MatchStatus.ACTIVE)
 
 
-class Mentor(api.TenantMixin, api.Base):
+class Mentor(api.CalendarSource, api.TenantMixin, api.Base):
     """A volunteer in the municipality's pool. Only APPROVED mentors with free capacity are matched."""
 
     __tablename__ = "mentors_mentor"
@@ -100,7 +100,11 @@ class Mentor(api.TenantMixin, api.Base):
     contact_forms: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[MentorStatus] = mapped_column(_enum(MentorStatus, "mentors_status"), index=True)
     status_since: Mapped[date] = mapped_column(Date)
-    #: Their log-in, once invited (a later step).
+    #: When they applied through the public sign-up form and the consent text they agreed to then
+    #: (None and "" for a mentor a coordinator added).
+    consent_at: Mapped[datetime | None] = mapped_column(api.UTCDateTime)
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    #: Their log-in, once they accepted an invitation.
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
@@ -151,7 +155,7 @@ class CitizenWishes(api.TenantMixin, api.Base):
     citizen: Mapped[api.Citizen] = relationship()
 
 
-class Match(api.TenantMixin, api.Base):
+class Match(api.CalendarSource, api.TenantMixin, api.Base):
     """A mentor and a citizen: proposed -> active (once both agreed) -> paused -> ended (with a reason)."""
 
     __tablename__ = "mentors_match"
@@ -167,8 +171,65 @@ class Match(api.TenantMixin, api.Base):
     frequency_days: Mapped[int | None] = mapped_column(Integer)
     #: One `ContactForm` bit.
     contact_form: Mapped[int | None] = mapped_column(Integer)
+    #: What the citizen agreed to share with the mentor (the mentor sees this and the first name only).
+    shared: Mapped[str] = mapped_column(Text, default="")
+    #: When it became active: the frequency is counted from here until the first logged meeting.
+    started_at: Mapped[datetime | None] = mapped_column(api.UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
     changed_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
 
     mentor: Mapped[Mentor] = relationship()
     citizen: Mapped[api.Citizen] = relationship()
+
+
+class Meeting(api.CalendarSource, api.TenantMixin, api.Base):
+    """A meeting of a match: planned (`held` False: it shows in the mentor's calendar feed) or logged as
+    held, briefly: the date, the contact form, how long, a short note."""
+
+    __tablename__ = "mentors_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("mentors_match.id", ondelete="CASCADE"), index=True)
+    #: The day, and for a planned meeting the local time (in the municipality's time zone).
+    on: Mapped[date] = mapped_column(Date, index=True)
+    at: Mapped[time | None] = mapped_column(Time)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    #: One `ContactForm` bit.
+    contact_form: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The calendar event's UID, stable for the meeting's life; SEQUENCE goes up when it moves.
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    logged_at: Mapped[datetime | None] = mapped_column(api.UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow, onupdate=api.utcnow)
+
+    match: Mapped[Match] = relationship()
+
+
+class Application(api.TenantMixin, api.Base):
+    """A volunteer's application from the public sign-up form: it waits in the coordinators' intake list
+    (not in the pool) until a coordinator adds the person to the pool or deletes the application."""
+
+    __tablename__ = "mentors_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    background: Mapped[Background] = mapped_column(_enum(Background, "mentors_background"))
+    #: Work experience, and why they would like to be a mentor, in their words.
+    about: Mapped[str] = mapped_column(Text, default="")
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    area: Mapped[str] = mapped_column(String(100), default="")
+    availability: Mapped[int] = mapped_column(Integer, default=0)
+    contact_forms: Mapped[int] = mapped_column(Integer, default=0)
+    #: The consent text the applicant agreed to, as it was shown, and when.
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+    #: A keyed hash of where the form was sent from, for the rate limit only (never the address).
+    source: Mapped[str] = mapped_column(String(64), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow, index=True)

@@ -9,12 +9,15 @@ show the user. Anything about a citizen (their wishes, their matches) is audited
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from broen import api
 from broen.plugins.mentors.models import (
@@ -26,6 +29,7 @@ from broen.plugins.mentors.models import (
     ContactForm,
     Match,
     MatchStatus,
+    Meeting,
     Mentor,
     MentorStatus,
     MentorStatusChange,
@@ -35,6 +39,9 @@ NAME = "mentors"
 MAX_TAGS = 30
 MAX_TAG_LENGTH = 50
 MAX_CAPACITY = 20
+MAX_SHARED = 2000
+MAX_NOTE = 500
+MIN_DURATION, MAX_DURATION = 5, 600
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -384,10 +391,16 @@ def agree(db: api.Database, match: Match, by: api.User | None, party: str) -> No
 
 
 def activate(
-    db: api.Database, match: Match, by: api.User | None, *, frequency_days: int, contact_form: int
+    db: api.Database,
+    match: Match,
+    by: api.User | None,
+    *,
+    frequency_days: int,
+    contact_form: int,
+    shared: str = "",
 ) -> None:
     """Start a proposed match, once citizen and mentor both agreed, with the frequency and the contact
-    form they agreed on."""
+    form they agreed on, and what the citizen agreed to share with the mentor."""
     if match.status != MatchStatus.PROPOSED:
         raise MentorError("status", _("Only a proposed match can be started."))
     if match.citizen_agreed_at is None:
@@ -398,12 +411,23 @@ def activate(
         raise MentorError("frequency_days", _("Meet every 1 to 365 days."))
     if contact_form not in {int(form) for form in ContactForm}:
         raise MentorError("contact_form", _("Choose how you meet."))
+    shared = shared.strip()
+    if len(shared) > MAX_SHARED:
+        raise MentorError("shared", _("What is shared can be at most 2000 characters long."))
+    now = api.utcnow()
     match.status = MatchStatus.ACTIVE
     match.frequency_days = frequency_days
     match.contact_form = contact_form
-    match.changed_at = api.utcnow()
+    match.shared = shared
+    match.started_at = now
+    match.changed_at = now
     _audit_match(
-        db, match, by, "update", fields=["status", "frequency_days", "contact_form"], status=match.status
+        db,
+        match,
+        by,
+        "update",
+        fields=["status", "frequency_days", "contact_form", "shared"],
+        status=match.status,
     )
     db.session.commit()
 
@@ -452,3 +476,242 @@ def end(db: api.Database, match: Match, by: api.User | None, reason: str) -> Non
     match.changed_at = api.utcnow()
     _audit_match(db, match, by, "update", fields=["status", "end_reason"], status=match.status)
     db.session.commit()
+
+
+def set_shared(db: api.Database, match: Match, by: api.User | None, shared: str) -> bool:
+    """Change what the citizen agreed to share with the mentor. False if unchanged."""
+    shared = shared.strip()
+    if len(shared) > MAX_SHARED:
+        raise MentorError("shared", _("What is shared can be at most 2000 characters long."))
+    if shared == match.shared:
+        return False
+    match.shared = shared
+    match.changed_at = api.utcnow()
+    _audit_match(db, match, by, "update", fields=["shared"])
+    db.session.commit()
+    return True
+
+
+# --- meetings --------------------------------------------------------------------------------------------
+
+
+def local_today(municipality: api.Municipality) -> date:
+    """Today in the municipality's time zone."""
+    return datetime.now(ZoneInfo(municipality.timezone)).date()
+
+
+@dataclass
+class MeetingData:
+    """A meeting as a form gives it: the day, the local time (planned meetings), how long, how, a note."""
+
+    on: date
+    duration_minutes: int
+    contact_form: int
+    at: time | None = None
+    note: str = ""
+
+
+def _check_meeting(match: Match, data: MeetingData, *, planned: bool, today: date) -> str:
+    """The rules of a meeting; returns the cleaned note."""
+    if data.contact_form not in {int(form) for form in ContactForm}:
+        raise MentorError("contact_form", _("Choose how you meet."))
+    if not MIN_DURATION <= data.duration_minutes <= MAX_DURATION:
+        raise MentorError("duration_minutes", _("A meeting lasts from 5 to 600 minutes."))
+    note = data.note.strip()
+    if len(note) > MAX_NOTE:
+        raise MentorError("note", _("The note can be at most 500 characters long."))
+    if planned:
+        if data.at is None:
+            raise MentorError("at", _("Choose the time."))
+        if data.on < today:
+            raise MentorError("on", _("A planned meeting cannot be in the past."))
+    else:
+        if data.on > today:
+            raise MentorError("on", _("A meeting can be logged when it has happened. Plan it instead."))
+        started = match.started_at
+        if started is not None and data.on < started.astimezone(ZoneInfo(match.municipality.timezone)).date():
+            raise MentorError("on", _("The date is before the match started."))
+    return note
+
+
+def _audit_meeting(
+    db: api.Database, meeting: Meeting, by: api.User | None, action: str, **details: Any
+) -> None:
+    _audit_match(db, meeting.match, by, action, meeting_id=meeting.id, **details)
+
+
+def plan_meeting(
+    db: api.Database, match: Match, by: api.User | None, data: MeetingData, *, today: date | None = None
+) -> Meeting:
+    """Plan a meeting of an active match; it shows in the mentor's calendar feed until it is logged."""
+    if match.status != MatchStatus.ACTIVE:
+        raise MentorError("status", _("Meetings can be planned for an active match only."))
+    note = _check_meeting(match, data, planned=True, today=today or local_today(match.municipality))
+    meeting = Meeting(
+        municipality_id=match.municipality_id,
+        match=match,
+        on=data.on,
+        at=data.at,
+        duration_minutes=data.duration_minutes,
+        contact_form=data.contact_form,
+        note=note,
+        held=False,
+        uid=str(uuid.uuid4()),
+        created_by_id=by.id if by is not None else None,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    _audit_meeting(db, meeting, by, "create", what="mentors_meeting", planned=True)
+    db.session.commit()
+    return meeting
+
+
+def log_meeting(
+    db: api.Database,
+    match: Match,
+    by: api.User | None,
+    data: MeetingData,
+    *,
+    planned: Meeting | None = None,
+    today: date | None = None,
+) -> Meeting:
+    """Log a meeting that took place (of an active or paused match): a new one, or the `planned` one,
+    which then leaves the calendar feed."""
+    if match.status not in (MatchStatus.ACTIVE, MatchStatus.PAUSED):
+        raise MentorError("status", _("Meetings can be logged for an active or paused match only."))
+    if planned is not None and (planned.match_id != match.id or planned.held):
+        raise MentorError("meeting", _("This meeting is logged already."))
+    note = _check_meeting(match, data, planned=False, today=today or local_today(match.municipality))
+    now = api.utcnow()
+    meeting = planned or Meeting(
+        municipality_id=match.municipality_id,
+        match=match,
+        uid=str(uuid.uuid4()),
+        created_by_id=by.id if by is not None else None,
+    )
+    meeting.on = data.on
+    meeting.at = data.at if data.at is not None else meeting.at
+    meeting.duration_minutes = data.duration_minutes
+    meeting.contact_form = data.contact_form
+    meeting.note = note
+    meeting.held = True
+    meeting.logged_at = now
+    meeting.logged_by_id = by.id if by is not None else None
+    db.session.add(meeting)
+    db.session.flush()
+    _audit_meeting(
+        db,
+        meeting,
+        by,
+        "update" if planned is not None else "create",
+        what="mentors_meeting",
+        fields=["on", "duration_minutes", "contact_form", "note", "held"],
+    )
+    db.session.commit()
+    return meeting
+
+
+def cancel_meeting(db: api.Database, meeting: Meeting, by: api.User | None) -> None:
+    """Call off a planned meeting: it is deleted, and leaves the calendar feed."""
+    if meeting.held:
+        raise MentorError("meeting", _("A logged meeting cannot be called off."))
+    _audit_meeting(db, meeting, by, "delete", what="mentors_meeting")
+    db.session.delete(meeting)
+    db.session.commit()
+
+
+def last_held(db: api.Database, match_ids: Iterable[int]) -> dict[int, date]:
+    """The day of each match's latest logged meeting (matches without one are left out). One query."""
+    ids = list(match_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Meeting.match_id, func.max(Meeting.on))
+        .where(Meeting.match_id.in_(ids), Meeting.held.is_(True))
+        .group_by(Meeting.match_id)
+    )
+    return {match_id: on for match_id, on in rows}
+
+
+# --- the coordinator's overview --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An active match without a logged meeting for longer than the agreed frequency."""
+
+    match: Match
+    #: The day of the last logged meeting, or None if there has been none since the match started.
+    last: date | None
+    #: The day a meeting was due (the last meeting or the start, plus the frequency).
+    due: date
+    days_overdue: int
+
+
+def overdue_matches(
+    db: api.Database, municipality: api.Municipality, today: date | None = None
+) -> list[Overdue]:
+    """The municipality's active matches whose last logged meeting (or start, if none) is longer ago than
+    their agreed frequency, most overdue first. Two queries (matches with mentor and citizen, then the
+    last meetings)."""
+    today = today or local_today(municipality)
+    zone = ZoneInfo(municipality.timezone)
+    matches = db.session.scalars(
+        api.scoped(Match, municipality)
+        .where(Match.status == MatchStatus.ACTIVE)
+        .options(joinedload(Match.mentor), joinedload(Match.citizen))
+    ).all()
+    last = last_held(db, (m.id for m in matches))
+    out = []
+    for match in matches:
+        if not match.frequency_days:
+            continue
+        began = last.get(match.id)
+        if began is None:
+            if match.started_at is None:
+                continue
+            since = match.started_at.astimezone(zone).date()
+        else:
+            since = began
+        due = since + timedelta(days=match.frequency_days)
+        if due < today:
+            out.append(Overdue(match, began, due, (today - due).days))
+    out.sort(key=lambda o: (-o.days_overdue, o.match.id))
+    return out
+
+
+@dataclass(frozen=True)
+class Load:
+    """An approved mentor's places: taken (proposed and active matches) of their capacity."""
+
+    mentor: Mentor
+    taken: int
+
+    @property
+    def over(self) -> bool:
+        return self.taken > self.mentor.capacity
+
+    @property
+    def idle(self) -> bool:
+        return self.taken == 0
+
+
+def mentor_loads(db: api.Database, municipality: api.Municipality) -> list[Load]:
+    """The municipality's approved mentors who are over capacity or idle (no proposed or active match),
+    over capacity first, then by name. One query."""
+    taken = (
+        select(Match.mentor_id, func.count(Match.id).label("taken"))
+        .where(Match.municipality_id == municipality.id, Match.status.in_(OPEN_STATUSES))
+        .group_by(Match.mentor_id)
+        .subquery()
+    )
+    n_taken = func.coalesce(taken.c.taken, 0)
+    rows = db.session.execute(
+        api.scoped(Mentor, municipality)
+        .add_columns(n_taken)
+        .outerjoin(taken, taken.c.mentor_id == Mentor.id)
+        .where(Mentor.status == MentorStatus.APPROVED, (n_taken == 0) | (n_taken > Mentor.capacity))
+        .order_by(func.lower(Mentor.name), Mentor.id)
+    ).all()
+    loads = [Load(mentor, int(n)) for mentor, n in rows]
+    return sorted(loads, key=lambda load: not load.over)

@@ -12,7 +12,14 @@ from sqlalchemy import inspect
 
 from broen.core.migrate import alembic_config, current_heads, upgrade
 
-TABLES = {"mentors_mentor", "mentors_status_change", "mentors_citizen_wishes", "mentors_match"}
+TABLES = {
+    "mentors_mentor",
+    "mentors_status_change",
+    "mentors_citizen_wishes",
+    "mentors_match",
+    "mentors_meeting",
+    "mentors_application",
+}
 
 
 def test_the_plugin_is_installed_through_its_entry_point_with_typed_default_settings(app: Flask) -> None:
@@ -40,6 +47,6 @@ def test_the_branch_depends_on_the_core_and_downgrades_alone(app: Flask) -> None
     names = set(inspect(db.engine).get_table_names())
     assert not TABLES & names
     assert {"citizen", "cafe_course"} <= names
-    assert current_heads(db, plugins) == before - {"mentors_0001"}
+    assert current_heads(db, plugins) == before - {"mentors_0002"}
     upgrade(db, plugins)
     assert set(inspect(db.engine).get_table_names()) >= TABLES
