@@ -147,6 +147,47 @@ def _mentors_mentor(app: Flask) -> None:
         mentor_services.create_mentor(db, municipality(app, TARGET), None, data, status=MentorStatus.APPROVED)
 
 
+def _mentors_match(app: Flask) -> None:
+    """A mentor of the target with an active match with the target's first citizen (whose wishes are
+    recorded), a planned and a logged meeting, and a volunteer's application in the intake list."""
+    from datetime import time, timedelta
+
+    from broen.plugins.mentors import services as mentor_services
+    from broen.plugins.mentors.models import Application, ContactForm, MentorStatus
+
+    db = app.extensions["broen.db"]
+    target = municipality(app, TARGET)
+    with app.app_context():
+        data = mentor_services.MentorData(name="Matched mentor only Silkeborg may see", background="retired")
+        mentor = mentor_services.create_mentor(db, target, None, data, status=MentorStatus.APPROVED)
+        citizen = db.session.scalars(select(Citizen).where(Citizen.municipality_id == target.id)).first()
+        assert citizen is not None
+        mentor_services.set_wishes(
+            db, citizen, None, interests="fishing", note="Wish only Silkeborg may read"
+        )
+        match = mentor_services.propose(db, mentor, citizen, None)
+        mentor_services.agree(db, match, None, mentor_services.CITIZEN)
+        mentor_services.agree(db, match, None, mentor_services.MENTOR)
+        walk = int(ContactForm.WALK)
+        mentor_services.activate(db, match, None, frequency_days=14, contact_form=walk, shared="Likes walks")
+        today = mentor_services.local_today(target)
+        mentor_services.log_meeting(
+            db, match, None, mentor_services.MeetingData(today, 60, walk, note="Walked")
+        )
+        later = mentor_services.MeetingData(today + timedelta(days=7), 60, walk, at=time(10))
+        mentor_services.plan_meeting(db, match, None, later)
+        db.session.add(
+            Application(
+                municipality_id=target.id,
+                name="Applicant only Silkeborg may see",
+                email="applicant@example.org",
+                background="student",
+                consent_text="I agree.",
+            )
+        )
+        db.session.commit()
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -158,6 +199,10 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "cafe_agenda_item": _cafe_course,
     "mentors_mentor": _mentors_mentor,
     "mentors_status_change": _mentors_mentor,
+    "mentors_citizen_wishes": _mentors_match,
+    "mentors_match": _mentors_match,
+    "mentors_meeting": _mentors_match,
+    "mentors_application": _mentors_match,
 }
 
 

@@ -316,7 +316,14 @@ def set_wishes(
 # --- matches ---------------------------------------------------------------------------------------------
 
 
-def _audit_match(db: api.Database, match: Match, by: api.User | None, action: str, **details: Any) -> None:
+def _audit_match(
+    db: api.Database,
+    match: Match,
+    by: api.User | None,
+    action: str,
+    what: str = "mentors_match",
+    **details: Any,
+) -> None:
     api.audit.record(
         db,
         action,
@@ -324,7 +331,7 @@ def _audit_match(db: api.Database, match: Match, by: api.User | None, action: st
         match.citizen_id,
         by=by,
         municipality_id=match.municipality_id,
-        what="mentors_match",
+        what=what,
         match_id=match.id,
         mentor_id=match.mentor_id,
         **details,
