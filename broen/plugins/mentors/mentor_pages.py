@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from broen import api
 
-bp = Blueprint("mentors_me", __name__, template_folder="templates", url_prefix="/me")
+bp = Blueprint("mentors_me", __name__, template_folder="templates")
 
 
 def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
