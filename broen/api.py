@@ -27,8 +27,17 @@ from broen.core.exports import csv_cell
 from broen.core.hookspecs import hookimpl
 from broen.core.i18n import LANGUAGES as _LANGUAGES
 from broen.core.i18n import WEEKDAYS
+from broen.core.invitations import (
+    InvitationError,
+    InvitationSubject,
+    invitation_page,
+    invite_subject,
+    withdraw_invitation_page,
+)
+from broen.core.invitations import LoginState as _LoginState
+from broen.core.invitations import login_state as _login_state
 from broen.core.links import absolute_url
-from broen.core.models import Citizen, Municipality, Role, TenantMixin, User
+from broen.core.models import Citizen, Invitation, Municipality, Role, TenantMixin, User
 from broen.core.pagination import Page, paginate, requested_page
 from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
 from broen.core.tenancy import current_municipality, current_role, get_scoped_or_404, require_role, scoped
@@ -84,6 +93,13 @@ def new_calendar_link(user: User) -> dict[str, str]:
     return links
 
 
+def invitation_state(subject: InvitationSubject) -> _LoginState:
+    """A plugin's record's invitations: `.open` (the one whose link still works, or None) and `.last` (the
+    latest, whatever became of it), each an `Invitation` (`channel`, `created_at`, `expires_at`, `used_at`,
+    `revoked_at`). Whether the record has a log-in is the plugin's own to know."""
+    return _login_state(db(), subject)
+
+
 def has_calendar_link(user: User) -> bool:
     """Whether `user` has a live personal calendar link (its token cannot be shown again)."""
     return _calendar_tokens.live_token(db(), user) is not None
@@ -97,6 +113,9 @@ __all__ = [
     "Citizen",
     "CitizenPanel",
     "Database",
+    "Invitation",
+    "InvitationError",
+    "InvitationSubject",
     "MenuItem",
     "Municipality",
     "Page",
@@ -122,6 +141,9 @@ __all__ = [
     "gettext",
     "has_calendar_link",
     "hookimpl",
+    "invitation_page",
+    "invitation_state",
+    "invite_subject",
     "language_of",
     "lazy_gettext",
     "lock_row",
@@ -136,4 +158,5 @@ __all__ = [
     "require_role",
     "scoped",
     "utcnow",
+    "withdraw_invitation_page",
 ]

@@ -36,6 +36,7 @@ from broen.core.migrate import upgrade
 from broen.core.models import Municipality, Role, User
 from tests.fixtures.postgres import postgres_server
 from tests.fixtures.radicale import Radicale, radicale_server
+from tests.fixtures.smtp import mail_to, smtp_server  # noqa: F401  # fixtures for every test module
 
 PASSWORD = "correct horse battery"
 EXAMPLE_PLUGIN = ("example", broen_example)

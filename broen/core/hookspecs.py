@@ -15,7 +15,8 @@ exception in a start-up hook) stops broen with a `PluginError` naming the plugin
 *per municipality* are called only for plugins that municipality has turned on; if a plugin raises
 inside such a hook, or answers something other than a list of the hook's item type, the error is logged
 with the plugin's name, a municipality admin is shown which plugin failed, and the page renders without
-that plugin's part. The full guide is docs/plugins.md.
+that plugin's part; only `broen_invitation_accepted` is different: raising there refuses the invitation.
+The full guide is docs/plugins.md.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from flask import Blueprint, Flask
 
     from broen.calendar.events import CalendarEvent
-    from broen.core.models import Citizen, Municipality, User
+    from broen.core.models import Citizen, Invitation, Municipality, User
     from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
 
 hookspec = pluggy.HookspecMarker("broen")
@@ -130,6 +131,22 @@ def broen_calendar_events(  # type: ignore[empty-body]
     municipality's public calendar, `viewer` is None), "staff" (the staff calendar page) or "personal"
     (`/feeds/<token>.ics`: only the events of `viewer`, e.g. the café sessions they signed up for). A
     public feed must never name a participant; a personal one never another participant.
+    """
+
+
+@hookspec
+def broen_invitation_accepted(invitation: Invitation, user: User) -> bool | None:
+    """*Per municipality.* Link your record to the log-in that accepted its invitation to it.
+
+    Called inside the accepting transaction when someone accepts an invitation to a plugin's record
+    (`invitation.subject_type` and `invitation.subject_id`, as given to `broen.api.invite_subject`),
+    with a new log-in or the one they were logged in with: `user` has `invitation.role` in
+    `invitation.municipality_id` by now. Return None for any other plugin's record (check
+    `invitation.subject_type` first). For yours, link it (e.g. set its `user_id` to `user.id`), add your
+    audit entry and return True. Do not commit. Raise to refuse (e.g. the record has a log-in already):
+    nothing is written, the link keeps working, and the person sees the exception's `message` attribute
+    (your service error's) or else a general text. If no plugin returns True, the link counts as no
+    longer working.
     """
 
 

@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -224,27 +225,46 @@ class AuditEntry(Base):
 
 
 class Invitation(TenantMixin, Base):
-    """A single-use, expiring link through which a citizen makes their log-in to the participant pages.
+    """A single-use, expiring link through which a person makes their log-in: a citizen to the participant
+    pages, or a plugin's record (a mentor, say) to the pages of the role the invitation gives.
 
-    Only a SHA-256 hash of the link's token is kept (as for calendar links): the link itself is shown to the
-    coordinator once, e-mailed or printed, and never stored.
+    Exactly one of `citizen_id` and `subject_type`/`subject_id` is set. A plugin's record is named by its
+    type (the plugin's table, e.g. "mentors_mentor") and id; the core has no foreign key to it, so `name`
+    and `email` keep what the invitation needs of it. Only a SHA-256 hash of the link's token is kept (as
+    for calendar links): the link itself is shown to the coordinator once, e-mailed or printed, and never
+    stored.
     """
 
     __tablename__ = "invitation"
+    __table_args__ = (
+        CheckConstraint(
+            "(citizen_id IS NOT NULL AND subject_type IS NULL AND subject_id IS NULL)"
+            " OR (citizen_id IS NULL AND subject_type IS NOT NULL AND subject_id IS NOT NULL)",
+            name="one_subject",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), index=True)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), index=True)
+    #: A plugin's record instead of a citizen: its type (e.g. "mentors_mentor") and id.
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: The name and e-mail address of a plugin's record when it was invited (None for a citizen).
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: The role the new log-in gets in the municipality.
+    role: Mapped[Role] = mapped_column(_enum(Role, "invitation_role"), default=Role.PARTICIPANT)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: "email" or "print": how the link was handed over.
     channel: Mapped[str] = mapped_column(String(10))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: When the citizen used it (then it opens nothing more), or when a newer invitation replaced it.
+    #: When it was used (then it opens nothing more), or when it was withdrawn or a newer one replaced it.
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    citizen: Mapped[Citizen] = relationship()
+    citizen: Mapped[Citizen | None] = relationship()
     created_by: Mapped[User | None] = relationship()
 
 

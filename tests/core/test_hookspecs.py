@@ -20,8 +20,9 @@ import pytest
 from flask import Flask
 
 from broen import api
-from broen.core import accounts, hookspecs
+from broen.core import accounts, hookspecs, invitations
 from broen.core.migrate import upgrade
+from broen.core.models import Role
 from tests.conftest import EXAMPLE_PLUGIN, Client, World, make_app
 from tests.plugins.recorder import Recorder
 
@@ -136,6 +137,23 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
             "/silkeborg/calendar/",
         ):
             assert client.get(url).status_code == 200, url
+        # Someone accepts an invitation to one of the recorder's records (broen_invitation_accepted).
+        with app.app_context():
+            thing = invitations.InvitationSubject(
+                type=recorder.subject_type,
+                id=1,
+                municipality_id=world.municipalities["silkeborg"].id,
+                name="Recorded Person",
+                role=Role.PARTICIPANT,
+            )
+            token = invitations.invite_subject(db, thing, world.user("silkeborg", "coordinator"), "print")
+        person: Client = app.test_client()  # type: ignore[assignment]
+        password = "a long enough password"
+        accepted = person.submit(
+            f"/invitation/{token}",
+            {"email": "recorded@example.dk", "password": password, "confirm": password},
+        )
+        assert accepted.status_code == 302 and recorder.linked, accepted.get_data(as_text=True)
     finally:
         app.extensions["broen.db"].dispose()
     recorder.calls += demo_calls(tmp_path)

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from broen.core import invitations
+from broen.core import accounts, invitations
 from broen.core.citizens.services import CitizenData, create_citizen, delete_citizen
 from broen.core.db import utcnow
 from broen.core.links import qr_data_uri
 from broen.core.models import AuditEntry, Citizen, Invitation, Membership, Role, User
 from tests.admin import routes
-from tests.conftest import Client, World, db_of
+from tests.conftest import EXAMPLE_PLUGIN, Client, World, db_of, make_app
 from tests.crowd import all_at_once
 from tests.fixtures.smtp import Inbox, free_port, smtp_server
+from tests.plugins.recorder import Recorder
 
 __all__ = ["smtp_server"]  # the fixture, imported so pytest finds it here
 
@@ -29,16 +32,8 @@ GONE = "This link does not work any more"
 LINK = re.compile(r"(?:https?://[^/\s\"<]+)?/invitation/([A-Za-z0-9_-]{40,})")
 
 
-@pytest.fixture
-def mail_to(app: Flask, smtp_server: Inbox) -> Inbox:
-    app.config["BROEN"].mail.host = smtp_server.host
-    app.config["BROEN"].mail.port = smtp_server.port
-    app.config["BROEN"].mail.sender = "broen@silkeborg.example.dk"
-    return smtp_server
-
-
 def citizen(app: Flask, citizen_id: int) -> Citizen:
-    found = db_of(app).session.get(Citizen, citizen_id, populate_existing=True)
+    found: Citizen | None = db_of(app).session.get(Citizen, citizen_id, populate_existing=True)
     assert found is not None
     return found
 
@@ -470,3 +465,246 @@ def test_deleting_a_citizen_deletes_their_invitations(app: Flask, world: World) 
         delete_citizen(db_of(app), citizen(app, anna), world.user("silkeborg", "admin"))
         assert invitations.find_open(db_of(app), token) is None
     assert invitation_rows(app, anna) == []
+
+
+# --- a plugin's record -------------------------------------------------------------------------------
+# The recorder (tests/plugins/recorder.py) owns records of type "recorder_thing": it links them in its
+# broen_invitation_accepted, or raises what its `refuse` holds.
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def recorded(database_url: str, world: World, recorder: Recorder) -> Iterator[Flask]:
+    """The app with the recorder plugin, on in Silkeborg only."""
+    app = make_app(database_url, plugins=(EXAMPLE_PLUGIN, ("recorder", recorder)))
+    with app.app_context():
+        accounts.set_plugin_enabled(db_of(app), world.municipalities["silkeborg"], "recorder", True)
+    yield app
+    db_of(app).dispose()
+
+
+def thing(world: World, role: Role = Role.MENTOR, slug: str = "silkeborg") -> invitations.InvitationSubject:
+    return invitations.InvitationSubject(
+        type="recorder_thing",
+        id=7,
+        municipality_id=world.municipalities[slug].id,
+        name="Tove Ting",
+        role=role,
+        email="tove@example.dk",
+    )
+
+
+def invite_thing(app: Flask, world: World, role: Role = Role.MENTOR, channel: str = "print") -> str:
+    with app.app_context():
+        return invitations.invite_subject(
+            db_of(app), thing(world, role), world.user("silkeborg", "coordinator"), channel
+        )
+
+
+def thing_audit(app: Flask) -> list[dict[str, Any]]:
+    rows = db_of(app).session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "recorder_thing", AuditEntry.object_id == 7)
+        .order_by(AuditEntry.id)
+    )
+    return [{"action": e.action, "by": e.user_name, **e.details} for e in rows]
+
+
+def test_a_plugins_record_is_invited_and_its_plugin_links_the_new_mentor_log_in(
+    recorded: Flask, world: World, recorder: Recorder
+) -> None:
+    token = invite_thing(recorded, world)
+    db = db_of(recorded)
+    (row,) = db.session.scalars(select(Invitation).where(Invitation.subject_type == "recorder_thing")).all()
+    assert (row.citizen_id, row.subject_id, row.name, row.email) == (None, 7, "Tove Ting", "tove@example.dk")
+    assert row.role == Role.MENTOR
+    with recorded.app_context():
+        state = invitations.login_state(db, thing(world))
+        assert state.open is not None and state.open.id == row.id and state.user is None
+        # A citizen with the same id is another record: its invitations are its own.
+        assert invitations.open_invitation(db, thing(world, slug="norddjurs")) is None
+
+    person = Client(recorded)
+    opened = person.get(f"/invitation/{token}")
+    page = opened.get_data(as_text=True)
+    assert opened.status_code == 200 and "Your log-in to the mentor pages" in page
+    assert "participant pages" not in page
+    done = set_password(person, token, "tove.own@example.dk")
+    assert done.status_code == 302 and done.location.endswith("/silkeborg/")
+
+    user = db.session.scalar(select(User).where(User.email == "tove.own@example.dk"))
+    assert user is not None and user.name == "Tove Ting"
+    assert user.role_in(world.municipalities["silkeborg"].id) == Role.MENTOR
+    assert recorder.linked == [(7, user.id)]
+    assert ("broen_invitation_accepted", "silkeborg") in recorder.calls
+    steps = [(e["action"], e["invitation"]) for e in thing_audit(recorded)]
+    assert steps[0] == ("update", "created") and steps[-1] == ("update", "used")
+    assert set(steps[1:-1]) == {("view", "opened")}
+    assert Client(recorded).get(f"/invitation/{token}").status_code == 404  # once only
+
+
+class Refused(Exception):
+    """As a plugin's service error: a `message` for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@pytest.mark.parametrize(
+    ("refusal", "shown"),
+    [
+        (Refused("This thing has a log-in already."), "This thing has a log-in already."),
+        (RuntimeError("a bug in the plugin"), "Your log-in could not be made. Ask your coordinator."),
+    ],
+)
+def test_a_plugin_that_refuses_the_accepted_invitation_leaves_nothing_written(
+    recorded: Flask,
+    world: World,
+    recorder: Recorder,
+    refusal: Exception,
+    shown: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = invite_thing(recorded, world)
+    recorder.refuse = refusal
+    person = Client(recorded)
+    before = routes.snapshot(recorded, skip=("login_failure", "audit_entry"))
+    with caplog.at_level(logging.ERROR, logger="broen.core.invitations"):
+        response = set_password(person, token, "tove.own@example.dk")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert shown in page and "a bug in the plugin" not in page
+    assert 'value="tove.own@example.dk"' in page  # what was typed stays
+    after = routes.snapshot(recorded, skip=("login_failure", "audit_entry"))
+    assert routes.differences(before, after) == {}  # no user, no membership, the link not used
+    assert {e["invitation"] for e in thing_audit(recorded)} == {"created", "opened"}
+    assert bool(caplog.records) is isinstance(refusal, RuntimeError)  # only a bug is logged
+
+    # Using an account one is logged in with is refused the same way.
+    person.login(world.user("norddjurs", "participant"))
+    before = routes.snapshot(recorded, skip=("login_failure", "audit_entry"))
+    linked = person.submit(f"/invitation/{token}/use-my-account", {}, page=f"/invitation/{token}")
+    assert linked.status_code == 409 and shown in linked.get_data(as_text=True)
+    assert routes.differences(before, routes.snapshot(recorded, skip=("login_failure", "audit_entry"))) == {}
+
+    # Once the plugin agrees, the same link works.
+    recorder.refuse = None
+    assert set_password(Client(recorded), token, "tove.own@example.dk").status_code == 302
+
+
+def test_a_record_whose_plugin_is_off_there_now_has_a_link_that_does_not_work(
+    recorded: Flask, world: World, recorder: Recorder
+) -> None:
+    token = invite_thing(recorded, world)
+    with recorded.app_context():
+        accounts.set_plugin_enabled(db_of(recorded), world.municipalities["silkeborg"], "recorder", False)
+    before = routes.snapshot(recorded, skip=("login_failure", "audit_entry"))
+    response = set_password(Client(recorded), token, "tove.own@example.dk")
+    assert response.status_code == 404 and GONE in response.get_data(as_text=True)
+    assert routes.differences(before, routes.snapshot(recorded, skip=("login_failure", "audit_entry"))) == {}
+    assert recorder.linked == [] and ("broen_invitation_accepted", "silkeborg") not in recorder.calls
+
+
+def test_an_account_with_another_role_there_cannot_take_a_mentor_invitation(
+    recorded: Flask, world: World, recorder: Recorder
+) -> None:
+    token = invite_thing(recorded, world)
+    client = Client(recorded)
+    client.login(world.user("silkeborg", "participant"))
+    offered = client.get(f"/invitation/{token}").get_data(as_text=True)
+    assert "You can use this account for the mentor pages" in offered
+    refused = client.submit(f"/invitation/{token}/use-my-account", {}, page=f"/invitation/{token}")
+    assert refused.status_code == 409
+    assert (
+        "Your account works in Silkeborg Kommune in another role. A mentor needs a log-in of their own"
+        in (refused.get_data(as_text=True))
+    )
+    assert recorder.linked == []
+
+    # An account that is a mentor there already, without a record, may take it: it keeps its one role.
+    mentor = world.user("silkeborg", "mentor")
+    client = Client(recorded)
+    client.login(mentor)
+    linked = client.submit(f"/invitation/{token}/use-my-account", {}, page=f"/invitation/{token}")
+    assert linked.status_code == 302
+    assert "Your account now has the mentor pages of Silkeborg Kommune" in client.get(
+        linked.location
+    ).get_data(as_text=True)
+    assert recorder.linked == [(7, mentor.id)]
+    roles = (
+        db_of(recorded).session.scalars(select(Membership.role).where(Membership.user_id == mentor.id)).all()
+    )
+    assert roles == [Role.MENTOR]
+    used = [e for e in thing_audit(recorded) if e.get("invitation") == "used"]
+    assert used == [
+        {
+            "action": "update",
+            "by": "Mentor Silkeborg",
+            "invitation": "used",
+            "invitation_id": used[0]["invitation_id"],
+            "existing_account": True,
+        }
+    ]
+
+
+def test_an_e_mailed_invitation_of_a_record_names_the_mentor_pages(
+    recorded: Flask, world: World, mail_to: Inbox
+) -> None:
+    token = invite_thing(recorded, world, channel="email")
+    with recorded.test_request_context():
+        invitation = invitations.find_open(db_of(recorded), token)
+        assert invitation is not None
+        subject, body = invitations.mail_text(
+            invitations.subject_of(invitation), invitation.municipality, "LINK", invitation.expires_at
+        )
+    assert subject == "Your log-in to the mentor pages – Silkeborg Kommune"
+    assert body.startswith("Hello Tove Ting,") and "invites you to the mentor pages in broen" in body
+    # Opening an e-mailed link suggests the record's address.
+    assert 'value="tove@example.dk"' in Client(recorded).get(f"/invitation/{token}").get_data(as_text=True)
+
+
+def test_invite_subject_refuses_what_no_invitation_can_be_for(app: Flask, world: World) -> None:
+    coordinator = world.user("silkeborg", "coordinator")
+    base = thing(world)
+    with app.app_context():
+        db = db_of(app)
+        for bad in (
+            invitations.InvitationSubject(**{**base.__dict__, "type": "citizen"}),
+            invitations.InvitationSubject(**{**base.__dict__, "type": "Not A Table"}),
+            invitations.InvitationSubject(**{**base.__dict__, "role": Role.COORDINATOR}),
+            invitations.InvitationSubject(**{**base.__dict__, "name": " "}),
+        ):
+            with pytest.raises(ValueError):
+                invitations.invite_subject(db, bad, coordinator, "print")
+        no_email = invitations.InvitationSubject(**{**base.__dict__, "email": ""})
+        with pytest.raises(invitations.InvitationError, match="Tove Ting has no e-mail address"):
+            invitations.invite_subject(db, no_email, coordinator, "email")
+    assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_an_invitation_is_for_a_citizen_or_for_a_plugins_record_never_both(app: Flask, world: World) -> None:
+    anna = world.citizens["silkeborg"][0]
+    with app.app_context():
+        db = db_of(app)
+        for whom in (
+            {"citizen_id": anna, "subject_type": "recorder_thing", "subject_id": 7},
+            {},
+            {"subject_type": "recorder_thing"},
+        ):
+            db.session.add(
+                Invitation(
+                    municipality_id=world.municipalities["silkeborg"].id,
+                    token_hash=hashlib.sha256(repr(whom).encode()).hexdigest(),
+                    channel="print",
+                    expires_at=utcnow(),
+                    **whom,
+                )
+            )
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()

@@ -21,6 +21,11 @@ class Recorder:
         self.name = name
         #: (hook name, municipality slug or None for start-up hooks), in call order.
         self.calls: list[tuple[str, str | None]] = []
+        #: Its own kind of invitable record (`invitation.subject_type`), what it linked (record id, user
+        #: id), and what to raise instead, to refuse an invitation.
+        self.subject_type = f"{name}_thing"
+        self.linked: list[tuple[int, int]] = []
+        self.refuse: Exception | None = None
 
     def hooks_for(self, slug: str | None) -> set[str]:
         return {hook for hook, where in self.calls if where == slug}
@@ -82,6 +87,17 @@ class Recorder:
                 last_modified=datetime(2026, 1, 1, tzinfo=UTC),
             )
         ]
+
+    @api.hookimpl
+    def broen_invitation_accepted(self, invitation: api.Invitation, user: api.User) -> bool | None:
+        self.calls.append(("broen_invitation_accepted", invitation.municipality.slug))
+        if invitation.subject_type != self.subject_type:
+            return None
+        if self.refuse is not None:
+            raise self.refuse
+        assert invitation.subject_id is not None
+        self.linked.append((invitation.subject_id, user.id))
+        return True
 
     @api.hookimpl
     def broen_demo_data(

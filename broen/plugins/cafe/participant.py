@@ -366,5 +366,9 @@ def calendar_link() -> ResponseReturnValue:
     if form.validate_on_submit():
         return _home(citizen, links=api.new_calendar_link(api.current_user()))
     return render_template(
-        "cafe/participant/new_link.html", form=form, has_link=api.has_calendar_link(api.current_user())
+        "calendar/new_link.html",
+        form=form,
+        has_link=api.has_calendar_link(api.current_user()),
+        back_url=url_for("cafe_participant.home", _anchor="calendar"),
+        back_label=_("My café meetings"),
     )

@@ -11,21 +11,16 @@ the core's invitation link), `feed` (planned meetings in the mentor's calendar f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import click
 from flask import Blueprint, Flask
 
 from broen import api
+from broen.plugins.mentors import blueprint, cli, demo, intake, invite, matches, mentor_pages, services, staff
 from broen.plugins.mentors import feed as mentor_feed
-from broen.plugins.mentors import (
-    intake,
-    invite,  # noqa: F401  # its pages are on the staff blueprint
-    matches,
-    mentor_pages,
-    services,
-    staff,
-)
 from broen.plugins.mentors.forms import DEFAULTS, SettingsForm
 
 NAME = services.NAME
@@ -51,7 +46,7 @@ def broen_migrations() -> Path:
 
 @api.hookimpl
 def broen_register_blueprints(app: Flask) -> list[Blueprint]:
-    return [staff.bp, mentor_pages.bp, intake.public_bp]
+    return [blueprint.bp, mentor_pages.bp, intake.public_bp]
 
 
 @api.hookimpl
@@ -66,7 +61,7 @@ def broen_citizen_panels(citizen: api.Citizen, user: api.User) -> list[api.Citiz
 
 @api.hookimpl
 def broen_worklist_items(municipality: api.Municipality, user: api.User) -> list[api.WorklistItem]:
-    return matches.worklist_items(municipality, user)
+    return matches.worklist_items(municipality, user) + intake.worklist_items(municipality, user)
 
 
 @api.hookimpl
@@ -74,3 +69,20 @@ def broen_calendar_events(
     municipality: api.Municipality, feed: str, viewer: api.User | None, start: datetime, end: datetime
 ) -> list[api.CalendarEvent]:
     return mentor_feed.events(municipality, feed, viewer, start, end)
+
+
+@api.hookimpl
+def broen_invitation_accepted(invitation: api.Invitation, user: api.User) -> bool | None:
+    return invite.accepted(invitation, user)
+
+
+@api.hookimpl
+def broen_demo_data(
+    municipality: api.Municipality, staff: Sequence[api.User], citizens: Sequence[api.Citizen]
+) -> None:
+    demo.create(municipality, staff, citizens)
+
+
+@api.hookimpl
+def broen_cli(group: click.Group) -> None:
+    group.add_command(cli.mentors)

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from broen import api
-from broen.plugins.mentors import services
+from broen.plugins.mentors import invite, services
+from broen.plugins.mentors.blueprint import STAFF, bp
 from broen.plugins.mentors.models import (
     OPEN_STATUSES,
     PARTS_OF_DAY,
+    Application,
     Match,
     Mentor,
     MentorStatus,
@@ -38,9 +41,6 @@ from broen.plugins.mentors.staff_forms import (
     slot_name,
 )
 
-bp = Blueprint("mentors", __name__, template_folder="templates")
-
-STAFF = (api.Role.ADMIN, api.Role.COORDINATOR)
 #: The pool's status filter: "" is everyone but those who left.
 ALL = "all"
 
@@ -104,8 +104,10 @@ def pool() -> ResponseReturnValue:
     status = request.args.get("status", "")
     if status not in {ALL, *(s.value for s in MentorStatus)}:
         status = ""
-    page = pool_rows(api.db(), status, page=api.requested_page())
-    return render_template("mentors/pool.html", page=page, status=status, all_value=ALL)
+    db = api.db()
+    page = pool_rows(db, status, page=api.requested_page())
+    waiting = db.session.scalar(api.scoped(Application).with_only_columns(func.count(Application.id)))
+    return render_template("mentors/pool.html", page=page, status=status, all_value=ALL, waiting=waiting)
 
 
 # --- new mentor, edit mentor -----------------------------------------------------------------------------
@@ -173,8 +175,23 @@ def edit_mentor(mentor_id: int) -> ResponseReturnValue:
 def _mentor_page(mentor: Mentor, form: StatusForm | None = None, status: int = 200) -> ResponseReturnValue:
     if form is None:
         form = StatusForm(formdata=None, data={"status": mentor.status.value, "since": date.today()})
-    used = services.open_matches(api.db(), mentor)
-    return render_template("mentors/mentor.html", mentor=mentor, form=form, used=used), status
+    db = api.db()
+    used = services.open_matches(db, mentor)
+    login = invite.login_info(db, mentor)
+    matches = db.session.scalars(
+        api.scoped(Match)
+        .where(Match.mentor_id == mentor.id)
+        .options(joinedload(Match.citizen))
+        .order_by(Match.created_at.desc(), Match.id.desc())
+    ).all()
+    if matches:  # the page names the citizens
+        api.audit.record(
+            db, "view", "citizen", None, what="mentors_mentor", shown=sorted({m.citizen_id for m in matches})
+        )
+        db.session.commit()
+    return render_template(
+        "mentors/mentor.html", mentor=mentor, form=form, used=used, login=login, matches=matches
+    ), status
 
 
 @bp.route("/<int:mentor_id>")

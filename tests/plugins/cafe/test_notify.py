@@ -32,14 +32,6 @@ CPH = ZoneInfo("Europe/Copenhagen")
 
 
 @pytest.fixture
-def mail_to(app: Flask, smtp_server: Inbox) -> Inbox:
-    app.config["BROEN"].mail.host = smtp_server.host
-    app.config["BROEN"].mail.port = smtp_server.port
-    app.config["BROEN"].mail.sender = "broen@silkeborg.example.dk"
-    return smtp_server
-
-
-@pytest.fixture
 def no_mail_server(app: Flask) -> None:
     """[mail] points at a port where nothing listens."""
     app.config["BROEN"].mail.host = "127.0.0.1"

@@ -27,7 +27,7 @@ def test_the_plugin_is_installed_through_its_entry_point_with_typed_default_sett
     assert entry.value == "broen.plugins.mentors"
     info = app.extensions["broen.plugins"].info["mentors"]
     assert info.title_en == "Volunteer mentors"
-    assert info.defaults == {"candidates_shown": 20}
+    assert info.defaults == {"candidates_shown": 20, "consent_text": ""}
 
 
 def test_every_table_is_prefixed(app: Flask) -> None:
