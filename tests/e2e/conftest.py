@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -157,6 +158,25 @@ class PageChecker:
                 ".slice(0, 5).map(e => e.outerHTML.slice(0, 120))]"
             )
             assert scroll[0] <= scroll[1], f"{what} scrolls sideways at {scroll[1]} px; too wide: {scroll[2]}"
+
+
+@contextmanager
+def another_person(
+    browser: Browser, viewport: ViewportSize, live_server: LiveServer
+) -> Iterator[tuple[Page, PageChecker]]:
+    """A second person in a browser of their own (no shared cookies), at the same viewport, with their own
+    page checker."""
+    context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: _console(m, errors))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: _response(r, errors))
+    try:
+        yield page, PageChecker(page, viewport, errors)
+    finally:
+        context.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from broen.core import accounts
 from broen.core.citizens.services import CitizenData, create_citizen
 from broen.core.models import Role
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, PageChecker, _console, _response, unavailable
+from tests.e2e.conftest import LiveServer, PageChecker, another_person, unavailable
 
 try:
     from playwright.sync_api import expect
@@ -83,21 +83,13 @@ def test_a_coordinator_makes_a_course_and_a_participant_signs_up_and_subscribes(
     check("the course page")
 
     # The participant, in a browser of their own, signs up and subscribes.
-    context = browser.new_context(viewport=viewport, base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(5000)
-    own = context.new_page()
-    errors: list[str] = []
-    own.on("console", lambda m: _console(m, errors))
-    own.on("pageerror", lambda e: errors.append(str(e)))
-    own.on("response", lambda r: _response(r, errors))
-    try:
+    with another_person(browser, viewport, live_server) as (own, own_check):
         log_in(own, participant)
         own.goto("/silkeborg/cafe/me/")
         own.get_by_role("button", name=f"Sign up {title}").click()
         expect(own.get_by_role("heading", name="My courses")).to_be_visible()
         expect(own.get_by_text(title).first).to_be_visible()
         expect(own.get_by_role("heading", name="Subscribe to my calendar")).to_be_visible()
-        own_check = PageChecker(own, viewport, errors)
         own_check("the participant page after signing up")
         own.get_by_role("button", name="Make my calendar link").click()
         link = own.get_by_label("Calendar link").input_value()
@@ -116,5 +108,3 @@ def test_a_coordinator_makes_a_course_and_a_participant_signs_up_and_subscribes(
         mine = [e for e in events if str(e["SUMMARY"]) == title]
         assert len(mine) == 5
         assert {e.decoded("DTSTART").strftime("%H:%M") for e in mine} == {"17:00"}
-    finally:
-        context.close()

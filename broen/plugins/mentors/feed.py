@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from broen import api
-from broen.plugins.mentors.mentor_pages import contact_label, first_name
+from broen.plugins.mentors.mentor_pages import first_name
 from broen.plugins.mentors.models import Match, MatchStatus, Meeting, Mentor, MentorStatus
 from broen.plugins.mentors.services import _
+from broen.plugins.mentors.staff_forms import contact_label
 
 
 def calendar_events(

@@ -105,8 +105,17 @@ def standard_consent_text(municipality: api.Municipality) -> str:
                 "Only the municipality's mentor coordinators see it. They use it only to contact you "
                 "about becoming a volunteer mentor."
             ),
-            _("It is kept until you are added to the pool of volunteer mentors, and at most 6 months."),
-            _("You may at any time ask the mentor coordinators to delete it."),
+            _(
+                "We delete your application when the coordinators have decided whether you become a mentor, "
+                "and at the latest after 6 months. If you become a mentor, your details are moved to the "
+                "municipality's list of mentors."
+            ),
+            _(
+                "%(municipality)s is responsible for your data. You may at any time withdraw your consent and "
+                "ask to see or delete what is stored: tell the mentor coordinators. You may complain to "
+                "Datatilsynet.",
+                municipality=municipality.name,
+            ),
         ]
     )
 
@@ -354,9 +363,9 @@ def add_to_pool(
     try:
         status = MentorStatus(status)
     except ValueError:
-        raise MentorError("status", _("Choose interviewed, trained or approved.")) from None
+        raise MentorError("status", _("Choose interviewed, trained or approved as mentor.")) from None
     if status not in START_STATUSES:
-        raise MentorError("status", _("Choose interviewed, trained or approved."))
+        raise MentorError("status", _("Choose interviewed, trained or approved as mentor."))
     municipality = application.municipality
     application_id = application.id
     data = services.MentorData(
@@ -537,7 +546,7 @@ class AddToPoolForm(FlaskForm):  # type: ignore[misc]
     status = RadioField(
         _l("Status in the pool"),
         choices=[SelectChoice(s.value, STATUSES[s]) for s in START_STATUSES],
-        validators=[InputRequired(_l("Choose interviewed, trained or approved."))],
+        validators=[InputRequired(_l("Choose interviewed, trained or approved as mentor."))],
     )
     since = DateField(_l("From"), validators=[InputRequired(_l("Choose the date."))])
 

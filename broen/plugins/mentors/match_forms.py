@@ -98,7 +98,7 @@ class ActivateForm(FlaskForm):  # type: ignore[misc]
         + [SelectChoice(OTHER, _l("Another number of days"))],
         validators=[InputRequired(_l("Choose how often they meet."))],
     )
-    other_days = IntegerField(_l("Every how many days"), validators=[Optional()])
+    other_days = IntegerField(_l("Number of days between meetings"), validators=[Optional()])
     contact_form = RadioField(
         _l("How they meet"),
         choices=[SelectChoice(str(int(f)), label) for f, label in CONTACT_FORMS.items()],

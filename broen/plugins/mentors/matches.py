@@ -38,18 +38,16 @@ from broen.plugins.mentors.match_forms import (
 from broen.plugins.mentors.meeting_forms import MeetingForm
 from broen.plugins.mentors.models import CitizenWishes, Match, MatchStatus, Meeting, Mentor
 from broen.plugins.mentors.services import MentorError, _
-from broen.plugins.mentors.staff_forms import CONTACT_FORMS, availability_mask, contact_forms_mask
+from broen.plugins.mentors.staff_forms import (
+    availability_mask,
+    contact_forms_mask,
+    contact_label,
+)
 
 #: Logged meetings on one page of a match.
 MEETINGS_PER_PAGE = 10
 #: Mentors on one page of the overview's list of mentors over capacity or idle.
 LOADS_PER_PAGE = 25
-
-
-def contact_label(value: int | None) -> str:
-    """One contact form (a `ContactForm` bit) in words."""
-    label = CONTACT_FORMS.get(value) if value is not None else None  # type: ignore[call-overload]
-    return str(label) if label is not None else "—"
 
 
 def local_date(moment: datetime | None, municipality: api.Municipality) -> date | None:
@@ -62,7 +60,7 @@ def _match_helpers() -> dict[str, Any]:
     return {
         "match_statuses": MATCH_STATUSES,
         "frequency_words": frequency_words,
-        "contact_label": contact_label,
+        "contact_label": lambda value: contact_label(value) or "—",
         "local_day": lambda moment: local_date(moment, api.current_municipality()),
     }
 
@@ -319,7 +317,7 @@ def activate(match_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         days = form.days()
         if days is None:
-            form.other_days.errors = [*form.other_days.errors, _("Write every how many days, e.g. 21.")]
+            form.other_days.errors = [*form.other_days.errors, _("Write the number of days, e.g. 21.")]
         else:
             try:
                 services.activate(
@@ -495,15 +493,9 @@ def overview() -> ResponseReturnValue:
     pages = max(1, -(-len(loads) // per_page))
     number = min(api.requested_page(), pages)
     page = api.Page(loads[(number - 1) * per_page : number * per_page], len(loads), number, per_page)
-    if overdue:
-        api.audit.record(
-            db,
-            "view",
-            "citizen",
-            None,
-            by=api.current_user(),
-            what="mentors_overview",
-            shown=sorted({o.match.citizen_id for o in overdue}),
+    if overdue:  # the page names these citizens
+        api.audit.record_each(
+            db, "view", "citizen", [o.match.citizen_id for o in overdue], what="mentors_overview"
         )
         db.session.commit()
     return render_template("mentors/overview.html", overdue=overdue, loads=page)

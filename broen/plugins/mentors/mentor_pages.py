@@ -23,10 +23,11 @@ from sqlalchemy import Select, func, select
 
 from broen import api
 from broen.plugins.mentors import services
+from broen.plugins.mentors.match_forms import frequency_words
 from broen.plugins.mentors.meeting_forms import MeetingForm
-from broen.plugins.mentors.models import ContactForm, Match, MatchStatus, Meeting, Mentor, MentorStatus
+from broen.plugins.mentors.models import Match, MatchStatus, Meeting, Mentor, MentorStatus
 from broen.plugins.mentors.services import MentorError, _
-from broen.plugins.mentors.staff_forms import CONTACT_FORMS
+from broen.plugins.mentors.staff_forms import CONTACT_FORMS, contact_label
 
 bp = Blueprint("mentors_me", __name__, template_folder="templates")
 
@@ -56,19 +57,13 @@ def first_name(name: str) -> str:
     return words[0] if words else ""
 
 
-def contact_label(value: int | None) -> str:
-    """A contact form's label ("Walk"), or "" for none."""
-    if value is None:
-        return ""
-    try:
-        return str(CONTACT_FORMS[ContactForm(value)])
-    except (ValueError, KeyError):
-        return ""
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"contact_forms": CONTACT_FORMS, "contact_label": contact_label}
+    return {
+        "contact_forms": CONTACT_FORMS,
+        "contact_label": contact_label,
+        "frequency_words": frequency_words,
+    }
 
 
 def own_mentor(db: api.Database, municipality: api.Municipality, user: api.User) -> Mentor | None:
@@ -100,17 +95,9 @@ def _back(anchor: str | None = None) -> ResponseReturnValue:
     return redirect(url_for("mentors_me.home", _anchor=anchor))
 
 
-def _audit_shown(db: api.Database, shown: list[tuple[int, int]]) -> None:
-    """Record that the mentor was shown these mentees ((citizen id, match id) pairs), and commit."""
-    entries = [
-        api.audit.record(db, "view", "citizen", citizen_id, what="mentors_mentee", match_id=match_id)
-        for citizen_id, match_id in shown
-    ]
-    # The unit of work would insert them one statement each on SQLite (it reads back every new id); nothing
-    # reads them back here, so they go in as one executemany and the page's statements do not grow.
-    for entry in entries:
-        db.session.expunge(entry)
-    db.session.bulk_save_objects(entries)
+def _audit_shown(db: api.Database, citizen_ids: list[int]) -> None:
+    """Record that the mentor was shown these mentees (one entry per citizen, one statement), and commit."""
+    api.audit.record_each(db, "view", "citizen", citizen_ids, what="mentors_mentee")
     db.session.commit()
 
 
@@ -195,7 +182,7 @@ def home_data(db: api.Database, municipality: api.Municipality, mentor: Mentor, 
 def _home(mentor: Mentor, links: dict[str, str] | None = None) -> ResponseReturnValue:
     db = api.db()
     page = home_data(db, api.current_municipality(), mentor, api.requested_page())
-    _audit_shown(db, [(m.match.citizen_id, m.match.id) for m in page.mentees])
+    _audit_shown(db, [m.match.citizen_id for m in page.mentees])
     body = render_template(
         "mentors/me/home.html",
         page=page,
@@ -253,7 +240,7 @@ def _form_page(
 ) -> ResponseReturnValue:
     db = api.db()
     name = _citizen_name(match)
-    _audit_shown(db, [(match.citizen_id, match.id)])
+    _audit_shown(db, [match.citizen_id])
     if planning:
         form.at.flags.required = True  # the service needs it for a planned meeting
     body = render_template(
@@ -364,7 +351,7 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
             flash(_("The meeting is called off. It leaves your calendar too."), "success")
         return _back("next-meetings")
     name = _citizen_name(match)
-    _audit_shown(api.db(), [(match.citizen_id, match.id)])
+    _audit_shown(api.db(), [match.citizen_id])
     return render_template("mentors/me/cancel.html", form=form, meeting=meeting, name=name)
 
 

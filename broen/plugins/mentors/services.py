@@ -534,7 +534,7 @@ def _check_meeting(match: Match, data: MeetingData, *, planned: bool, today: dat
             raise MentorError("on", _("A planned meeting cannot be in the past."))
     else:
         if data.on > today:
-            raise MentorError("on", _("A meeting can be logged when it has happened. Plan it instead."))
+            raise MentorError("on", _("A meeting can be logged only once it has happened. Plan it instead."))
         started = match.started_at
         if started is not None and data.on < started.astimezone(ZoneInfo(match.municipality.timezone)).date():
             raise MentorError("on", _("The date is before the match started."))

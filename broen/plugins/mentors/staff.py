@@ -185,9 +185,7 @@ def _mentor_page(mentor: Mentor, form: StatusForm | None = None, status: int = 2
         .order_by(Match.created_at.desc(), Match.id.desc())
     ).all()
     if matches:  # the page names the citizens
-        api.audit.record(
-            db, "view", "citizen", None, what="mentors_mentor", shown=sorted({m.citizen_id for m in matches})
-        )
+        api.audit.record_each(db, "view", "citizen", [m.citizen_id for m in matches], what="mentors_mentor")
         db.session.commit()
     return render_template(
         "mentors/mentor.html", mentor=mentor, form=form, used=used, login=login, matches=matches

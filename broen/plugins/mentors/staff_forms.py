@@ -44,6 +44,14 @@ CONTACT_FORMS = {
 }
 
 
+def contact_label(value: int | None) -> str:
+    """One contact form (a `ContactForm` bit) in words ("Walk"), or "" for none."""
+    try:
+        return str(CONTACT_FORMS[ContactForm(value)]) if value is not None else ""
+    except (ValueError, KeyError):
+        return ""
+
+
 def slot_name(weekday: int, part: int) -> str:
     """The checkbox value of one availability slot, e.g. "0-2" for Monday evening."""
     return f"{weekday}-{part}"

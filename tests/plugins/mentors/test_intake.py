@@ -134,9 +134,8 @@ def test_a_volunteer_applies_without_logging_in_and_waits_in_the_intake_list_not
         "Only the municipality's mentor coordinators see it. They use it only to contact you about "
         "becoming a volunteer mentor."
     )
-    assert (
-        consent in page and "at most 6 months" in page and "ask the mentor coordinators to delete it" in page
-    )
+    assert consent in page and "at the latest after 6 months" in page
+    assert "withdraw your consent" in page and "complain to Datatilsynet" in page
     assert "Silkeborg Kommune stores what you have written" in page
     html = form.get_data(as_text=True)
     # The hidden field is there for robots only: out of sight, out of the tab order, never autofilled.
@@ -308,12 +307,12 @@ def test_a_municipality_admin_writes_its_own_consent_text_and_it_is_stored_as_sh
     client = volunteer(make_client)
     page = client.get(APPLY).get_data(as_text=True)
     assert "<p>Silkeborg gemmer din ansøgning.<br>Kun koordinatorerne ser den.</p>" in page
-    assert "<p>Du kan bede om sletning.</p>" in page and "at most 6 months" not in page
+    assert "<p>Du kan bede om sletning.</p>" in page and "at the latest after 6 months" not in page
     assert apply(client).status_code == 302
     (application,) = applications(app)
     assert application.consent_text == own.replace("\r\n", "\n")
     # Norddjurs keeps the standard text.
-    assert "at most 6 months" in text_of(client.get("/norddjurs/public/mentors/apply"))
+    assert "at the latest after 6 months" in text_of(client.get("/norddjurs/public/mentors/apply"))
 
 
 def test_a_consent_text_changed_while_the_form_was_open_is_shown_again_not_stored_unseen(

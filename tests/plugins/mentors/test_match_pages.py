@@ -207,7 +207,7 @@ def test_errors_name_the_field_keep_the_input_and_save_nothing(
     }
     response = client.submit(f"{match_url}/meetings/log", future, match_url)
     assert response.status_code == 400
-    assert "Date: A meeting can be logged when it has happened. Plan it instead." in text_of(response)
+    assert "Date: A meeting can be logged only once it has happened. Plan it instead." in text_of(response)
     html = response.get_data(as_text=True)
     assert "Not yet</textarea>" in html and f'value="{future["on"]}"' in html
     response = client.submit(f"{match_url}/meetings/plan", {**future, "at": ""}, match_url)
@@ -462,11 +462,11 @@ def test_another_frequency_needs_its_number_of_days(
     start = {"frequency_days": "other", "contact_form": COFFEE, "shared": "Likes coffee"}
     response = client.submit(f"{url}/activate", start, url)
     assert response.status_code == 400
-    assert "Every how many days: Write every how many days, e.g. 21." in text_of(response)
+    assert "Number of days between meetings: Write the number of days, e.g. 21." in text_of(response)
     assert re.search(r'value="other" checked', response.get_data(as_text=True))
     response = client.submit(f"{url}/activate", {**start, "other_days": "400"}, url)
     assert response.status_code == 400
-    assert "Every how many days: Meet every 1 to 365 days." in text_of(response)
+    assert "Number of days between meetings: Meet every 1 to 365 days." in text_of(response)
     assert 'value="400"' in response.get_data(as_text=True)
     assert client.submit(f"{url}/activate", {**start, "other_days": "21"}, url).status_code == 302
     page = text_of(client.get(url))

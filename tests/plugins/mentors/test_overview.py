@@ -76,14 +76,12 @@ def test_the_overview_lists_overdue_matches_and_mentors_over_capacity_or_idle(
     assert "Hanne Holm 2/1 over capacity" in loads and "Ida Ibsen 0/1 no mentee" in loads
     assert "Ole Olsen" not in loads
     with app.app_context():
-        entry = (
-            db_of(app)
-            .session.scalars(
-                select(AuditEntry).where(AuditEntry.object_type == "citizen", AuditEntry.action == "view")
-            )
-            .all()[-1]
+        entries = db_of(app).session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "citizen", AuditEntry.action == "view")
         )
-        assert entry.details["what"] == "mentors_overview" and len(entry.details["shown"]) == 2
+        shown = [e.object_id for e in entries if e.details.get("what") == "mentors_overview"]
+        # One entry per citizen named (so each record's own log shows it), on each of the views above.
+        assert len(set(shown)) == 2 and len(shown) % 2 == 0
 
 
 def test_the_overview_says_when_there_is_nothing_to_follow_up(
