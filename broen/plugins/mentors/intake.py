@@ -54,6 +54,7 @@ from broen.plugins.mentors.staff_forms import (
     CONTACT_FORMS,
     PART_LABELS,
     STATUSES,
+    ConfirmForm,
     availability_mask,
     contact_forms_mask,
     slot_name,
@@ -352,55 +353,34 @@ def add_to_pool(
     status: MentorStatus | str = MentorStatus.INTERVIEWED,
     since: date | None = None,
 ) -> Mentor:
-    """Add the applicant to the pool: a new mentor (through `services.create_mentor`) with the consent
-    copied from the application, which is deleted.
-
-    `create_mentor` commits the new mentor by itself; copying the consent and deleting the application
-    follow in a second transaction, under the application's lock. If that fails (or the application was
-    added or deleted by someone else meanwhile), the new mentor is deleted again: either the mentor is in
-    the pool and the application gone, or the application is in place and no mentor was added.
-    """
+    """Add the applicant to the pool: in one transaction, under the application's lock (two coordinators
+    may press at once), a new mentor with the details and the consent of the application, which is
+    deleted. Raises `MentorError` (nothing written) if the application was handled meanwhile."""
     try:
         status = MentorStatus(status)
     except ValueError:
         raise MentorError("status", _("Choose interviewed, trained or approved as mentor.")) from None
     if status not in START_STATUSES:
         raise MentorError("status", _("Choose interviewed, trained or approved as mentor."))
-    municipality = application.municipality
-    application_id = application.id
-    data = services.MentorData(
-        name=application.name,
-        background=application.background,
-        email=application.email,
-        phone=application.phone,
-        work_experience=application.about,
-        interests=list(application.interests),
-        area=application.area,
-        availability=application.availability,
-        contact_forms=application.contact_forms,
-    )
-    mentor = services.create_mentor(db, municipality, by, data, status=status, since=since)
-    mentor_id = mentor.id
+    municipality, application_id = application.municipality, application.id
     try:
         api.lock_row(db, Application, application_id)
-        found = db.session.scalar(
-            select(Application)
-            .where(Application.id == application_id)
-            .execution_options(populate_existing=True)
-        )
+        found = db.session.get(Application, application_id, populate_existing=True)
         if found is None:
             raise MentorError("status", _("Someone else has handled this application meanwhile."))
-        mentor.consent_at = found.consent_at
-        mentor.consent_text = found.consent_text
-        api.audit.record(
-            db,
-            "update",
-            "mentors_mentor",
-            mentor_id,
-            by=by,
-            municipality_id=municipality.id,
-            fields=["consent_at", "consent_text"],
+        data = services.MentorData(
+            name=found.name,
+            background=found.background,
+            email=found.email,
+            phone=found.phone,
+            work_experience=found.about,
+            interests=list(found.interests),
+            area=found.area,
+            availability=found.availability,
+            contact_forms=found.contact_forms,
         )
+        mentor = services.add_mentor(db, municipality, by, data, status=status, since=since)
+        mentor.consent_at, mentor.consent_text = found.consent_at, found.consent_text
         api.audit.record(
             db,
             "delete",
@@ -408,30 +388,14 @@ def add_to_pool(
             application_id,
             by=by,
             municipality_id=municipality.id,
-            mentor_id=mentor_id,
+            mentor_id=mentor.id,
         )
         db.session.delete(found)
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        _take_back(db, mentor_id, by, municipality.id)
         raise
     return mentor
-
-
-def _take_back(db: api.Database, mentor_id: int, by: api.User | None, municipality_id: int) -> None:
-    """Delete a mentor just added from an application whose intake then failed."""
-    try:
-        mentor = db.session.get(Mentor, mentor_id, populate_existing=True)
-        if mentor is not None:
-            api.audit.record(
-                db, "delete", "mentors_mentor", mentor_id, by=by, municipality_id=municipality_id
-            )
-            db.session.delete(mentor)
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("mentors: a mentor added from an application could not be taken back")
 
 
 def delete_expired(db: api.Database, municipality: api.Municipality, now: datetime | None = None) -> int:
@@ -549,10 +513,6 @@ class AddToPoolForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired(_l("Choose interviewed, trained or approved as mentor."))],
     )
     since = DateField(_l("From"), validators=[InputRequired(_l("Choose the date."))])
-
-
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """A confirmation: the CSRF token only."""
 
 
 # --- the public sign-up form -----------------------------------------------------------------------------

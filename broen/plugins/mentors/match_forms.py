@@ -122,7 +122,3 @@ class EndForm(FlaskForm):  # type: ignore[misc]
     end_reason = TextAreaField(
         _l("Why the match ends"), validators=[InputRequired(_l("Write why the match ends."))]
     )
-
-
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """An empty form: a POST with a valid CSRF token is the confirmation (pause, resume, call off)."""

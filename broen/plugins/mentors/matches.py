@@ -27,7 +27,6 @@ from broen.plugins.mentors.match_forms import (
     OTHER,
     ActivateForm,
     AgreeForm,
-    ConfirmForm,
     EndForm,
     ProposeForm,
     SharedForm,
@@ -39,6 +38,7 @@ from broen.plugins.mentors.meeting_forms import MeetingForm
 from broen.plugins.mentors.models import CitizenWishes, Match, MatchStatus, Meeting, Mentor
 from broen.plugins.mentors.services import MentorError, _
 from broen.plugins.mentors.staff_forms import (
+    ConfirmForm,
     availability_mask,
     contact_forms_mask,
     contact_label,

@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 
 from broen import api
@@ -27,7 +26,7 @@ from broen.plugins.mentors.match_forms import frequency_words
 from broen.plugins.mentors.meeting_forms import MeetingForm
 from broen.plugins.mentors.models import Match, MatchStatus, Meeting, Mentor, MentorStatus
 from broen.plugins.mentors.services import MentorError, _
-from broen.plugins.mentors.staff_forms import CONTACT_FORMS, contact_label
+from broen.plugins.mentors.staff_forms import CONTACT_FORMS, ConfirmForm, contact_label
 
 bp = Blueprint("mentors_me", __name__, template_folder="templates")
 
@@ -45,10 +44,6 @@ def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuI
     if user.role_in(municipality.id) == MENTOR:
         return [api.MenuItem(_("My mentees"), "mentors_me.home", order=40)]
     return []
-
-
-class ButtonForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
-    """An empty form: a POST with a valid CSRF token is the press of the button."""
 
 
 def first_name(name: str) -> str:
@@ -339,7 +334,7 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
         flash(_("This meeting is logged already."), "info")
         return _back()
     match = meeting.match
-    form = ButtonForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         db = api.db()
         try:
@@ -365,7 +360,7 @@ def calendar_link() -> ResponseReturnValue:
     mentor = _mentor()
     if mentor is None:
         return _back()
-    form = ButtonForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         return _home(mentor, links=api.new_calendar_link(api.current_user()))
     return render_template(

@@ -138,7 +138,7 @@ def _clean(data: MentorData) -> dict[str, Any]:
     }
 
 
-def create_mentor(
+def add_mentor(
     db: api.Database,
     municipality: api.Municipality,
     by: api.User | None,
@@ -147,7 +147,8 @@ def create_mentor(
     status: MentorStatus = MentorStatus.INTERVIEWED,
     since: date | None = None,
 ) -> Mentor:
-    """A new mentor in the pool, with the first entry of their status history."""
+    """A new mentor in the pool, with the first entry of their status history and its audit entry, in the
+    caller's transaction (not committed: `create_mentor` commits)."""
     values = _clean(data)
     since = since or date.today()
     mentor = Mentor(municipality_id=municipality.id, status=status, status_since=since, **values)
@@ -164,6 +165,20 @@ def create_mentor(
     api.audit.record(
         db, "create", "mentors_mentor", mentor.id, by=by, municipality_id=municipality.id, status=status
     )
+    return mentor
+
+
+def create_mentor(
+    db: api.Database,
+    municipality: api.Municipality,
+    by: api.User | None,
+    data: MentorData,
+    *,
+    status: MentorStatus = MentorStatus.INTERVIEWED,
+    since: date | None = None,
+) -> Mentor:
+    """A new mentor in the pool (`add_mentor`), committed."""
+    mentor = add_mentor(db, municipality, by, data, status=status, since=since)
     db.session.commit()
     return mentor
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from broen import api
 from broen.core import accounts
 from broen.core.models import AuditEntry, User
-from broen.plugins.mentors import intake, services
+from broen.plugins.mentors import intake
 from broen.plugins.mentors.models import (
     Application,
     Background,
@@ -455,15 +455,14 @@ def test_an_application_another_coordinator_handled_meanwhile_is_not_added_twice
 ) -> None:
     assert apply(volunteer(make_client)).status_code == 302
     (application,) = applications(app)
-    create_mentor = services.create_mentor
+    lock_row = api.lock_row
 
-    def meanwhile(db: Any, *args: Any, **kwargs: Any) -> Mentor:
-        mentor: Mentor = create_mentor(db, *args, **kwargs)
-        db.session.execute(delete(Application))  # the other coordinator deleted it
+    def meanwhile(db: Any, *args: Any, **kwargs: Any) -> None:
+        db.session.execute(delete(Application))  # the other coordinator deleted it just before our lock
         db.session.commit()
-        return mentor
+        lock_row(db, *args, **kwargs)
 
-    monkeypatch.setattr(services, "create_mentor", meanwhile)
+    monkeypatch.setattr(api, "lock_row", meanwhile)
     coordinator = logged_in(make_client, mentors_world)
     url = f"{INTAKE}/{application.id}/add"
     response = coordinator.submit(url, {"status": "interviewed", "since": "2026-03-02"})
