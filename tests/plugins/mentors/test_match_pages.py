@@ -471,3 +471,47 @@ def test_another_frequency_needs_its_number_of_days(
     assert client.submit(f"{url}/activate", {**start, "other_days": "21"}, url).status_code == 302
     page = text_of(client.get(url))
     assert "How often they meet Every 21 days" in page and "How they meet Coffee" in page
+
+
+def test_the_match_page_sends_as_many_statements_for_many_meetings_as_for_one(
+    app: Flask, mentors_world: World, make_client: Any, make_mentor: MakeMentor, make_citizen: MakeCitizen
+) -> None:
+    walk = int(ContactForm.WALK)
+    with app.app_context():
+        db = db_of(app)
+        match = active_match(app, make_mentor("Hanne Holm"), make_citizen("Mette Borger"))
+        match.started_at = match.started_at - timedelta(days=60)
+        db.session.commit()
+        today = services.local_today(mentors_world.municipalities["silkeborg"])
+        by = mentors_world.user("silkeborg", "coordinator")
+        services.log_meeting(db, match, by, services.MeetingData(today, 60, walk, note="Meeting 0"))
+        services.plan_meeting(
+            db, match, by, services.MeetingData(today + timedelta(days=3), 60, walk, at=time(10))
+        )
+        match_id = match.id
+    client = logged_in(make_client, mentors_world)
+    url = f"{BASE}/matches/{match_id}"
+
+    def statements() -> int:
+        client.get(url)
+        with count_statements(app) as seen:
+            assert client.get(url).status_code == 200
+        return len(seen)
+
+    one = statements()
+    with app.app_context():
+        db = db_of(app)
+        match = db.session.get_one(Match, match_id)
+        mentor_user = mentors_world.user("silkeborg", "mentor")
+        for n in range(1, 6):
+            day = today - timedelta(days=n * 7)
+            services.log_meeting(
+                db, match, mentor_user, services.MeetingData(day, 45, walk, note=f"Meeting {n}")
+            )
+            services.plan_meeting(
+                db, match, by, services.MeetingData(today + timedelta(days=3 + n), 60, walk, at=time(10))
+            )
+    assert statements() == one
+    page = text_of(client.get(url))
+    assert all(f"Meeting {n}" in page for n in range(6))
+    assert "Mentor Silkeborg" in page and "Coordinator Silkeborg" in page  # who logged each
