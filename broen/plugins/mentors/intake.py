@@ -48,7 +48,7 @@ from broen import api
 from broen.plugins.mentors import services
 from broen.plugins.mentors.blueprint import STAFF, bp
 from broen.plugins.mentors.models import PARTS_OF_DAY, Application, Background, Mentor, MentorStatus, slot_bit
-from broen.plugins.mentors.services import MentorError
+from broen.plugins.mentors.services import MentorError, _
 from broen.plugins.mentors.staff_forms import (
     BACKGROUNDS,
     CONTACT_FORMS,
@@ -79,11 +79,6 @@ START_STATUSES = (MentorStatus.INTERVIEWED, MentorStatus.TRAINED, MentorStatus.A
 
 _SALT = "broen.mentors.apply"
 _l = api.lazy_gettext
-
-
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed."""
-    return str(api.gettext(text, **values))
 
 
 class TooMany(MentorError):
@@ -235,36 +230,22 @@ def _clean(data: ApplicationData) -> dict[str, Any]:
     email = data.email.strip()
     if not email:
         raise MentorError("email", _("Write your e-mail address."))
-    if len(email) > 254 or not services._EMAIL.match(email):
+    if len(email) > 254 or not services.EMAIL.match(email):
         raise MentorError("email", _("Write a valid e-mail address, e.g. name@example.dk."))
-    phone = data.phone.strip()
-    if len(phone) > 40:
-        raise MentorError("phone", _("The phone number can be at most 40 characters long."))
-    try:
-        background = Background(data.background)
-    except ValueError:
-        raise MentorError("background", _("Choose employed, student or retired.")) from None
     about = data.about.strip()
     if len(about) > MAX_ABOUT:
         raise MentorError("about", _("Write at most 4000 characters about yourself."))
-    area = " ".join(data.area.split())
-    if len(area) > 100:
-        raise MentorError("area", _("The area can be at most 100 characters long."))
-    services._check_masks(data.availability, data.contact_forms)
-    interests = services.normalise_tags(data.interests)
+    profile = services.clean_profile(
+        phone=data.phone,
+        background=data.background,
+        area=data.area,
+        interests=data.interests,
+        availability=data.availability,
+        contact_forms=data.contact_forms,
+    )
     if not data.consent:
         raise MentorError("consent", _("Tick the box to agree, so that we may store your application."))
-    return {
-        "name": name,
-        "email": email,
-        "phone": phone,
-        "background": background,
-        "about": about,
-        "interests": interests,
-        "area": area,
-        "availability": data.availability,
-        "contact_forms": data.contact_forms,
-    }
+    return {"name": name, "email": email, "about": about, **profile}
 
 
 def _check_rate(db: api.Database, municipality: api.Municipality, source: str, now: datetime) -> None:
@@ -461,7 +442,7 @@ class ApplyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hin
         _l("E-mail"),
         validators=[
             DataRequired(_l("Write your e-mail address.")),
-            Regexp(services._EMAIL, message=_l("Write a valid e-mail address, e.g. name@example.dk.")),
+            Regexp(services.EMAIL, message=_l("Write a valid e-mail address, e.g. name@example.dk.")),
         ],
     )
     phone = TelField(_l("Phone"), validators=[Optional()])

@@ -530,13 +530,13 @@ def worklist_items(municipality: api.Municipality, user: api.User) -> list[api.W
     """For staff, a warning when matches have gone longer without a meeting than agreed."""
     if user.role_in(municipality.id) not in STAFF:
         return []
-    overdue = services.overdue_matches(api.db(), municipality)
+    overdue = services.overdue_count(api.db(), municipality)
     if not overdue:
         return []
     text = api.ngettext(
         "%(num)d mentor match has gone longer without a meeting than agreed",
         "%(num)d mentor matches have gone longer without a meeting than agreed",
-        len(overdue),
+        overdue,
     )
     url = url_for("mentors.overview", municipality=municipality.slug)
     return [api.WorklistItem(str(text), url, "warning")]

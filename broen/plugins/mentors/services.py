@@ -42,12 +42,12 @@ MAX_CAPACITY = 20
 MAX_SHARED = 2000
 MAX_NOTE = 500
 MIN_DURATION, MAX_DURATION = 5, 600
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _(text: str) -> str:
+def _(text: str, **values: Any) -> str:
     """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text))
+    return str(api.gettext(text, **values))
 
 
 class MentorError(ValueError):
@@ -102,6 +102,38 @@ class MentorData:
     contact_forms: int = 0
 
 
+def clean_profile(
+    *,
+    phone: str,
+    background: Background | str,
+    area: str,
+    interests: str | list[str],
+    availability: int,
+    contact_forms: int,
+) -> dict[str, Any]:
+    """The checks a mentor and a volunteer's application share: phone, background, area, interests and the
+    weekly times and contact forms; the cleaned values by field name."""
+    phone = phone.strip()
+    if len(phone) > 40:
+        raise MentorError("phone", _("The phone number can be at most 40 characters long."))
+    try:
+        background = Background(background)
+    except ValueError:
+        raise MentorError("background", _("Choose employed, student or retired.")) from None
+    area = " ".join(area.split())
+    if len(area) > 100:
+        raise MentorError("area", _("The area can be at most 100 characters long."))
+    _check_masks(availability, contact_forms)
+    return {
+        "phone": phone,
+        "background": background,
+        "area": area,
+        "interests": normalise_tags(interests),
+        "availability": availability,
+        "contact_forms": contact_forms,
+    }
+
+
 def _clean(data: MentorData) -> dict[str, Any]:
     name = data.name.strip()
     if not name:
@@ -109,32 +141,24 @@ def _clean(data: MentorData) -> dict[str, Any]:
     if len(name) > 200:
         raise MentorError("name", _("The name can be at most 200 characters long."))
     email = data.email.strip()
-    if email and (len(email) > 254 or not _EMAIL.match(email)):
+    if email and (len(email) > 254 or not EMAIL.match(email)):
         raise MentorError("email", _("Write a valid e-mail address, or leave it empty."))
-    phone = data.phone.strip()
-    if len(phone) > 40:
-        raise MentorError("phone", _("The phone number can be at most 40 characters long."))
-    try:
-        background = Background(data.background)
-    except ValueError:
-        raise MentorError("background", _("Choose employed, student or retired.")) from None
-    area = " ".join(data.area.split())
-    if len(area) > 100:
-        raise MentorError("area", _("The area can be at most 100 characters long."))
+    profile = clean_profile(
+        phone=data.phone,
+        background=data.background,
+        area=data.area,
+        interests=data.interests,
+        availability=data.availability,
+        contact_forms=data.contact_forms,
+    )
     if not 0 <= data.capacity <= MAX_CAPACITY:
         raise MentorError("capacity", _("A mentor can take from 0 to 20 mentees."))
-    _check_masks(data.availability, data.contact_forms)
     return {
         "name": name,
         "email": email,
-        "phone": phone,
-        "background": background,
         "work_experience": data.work_experience.strip(),
-        "interests": normalise_tags(data.interests),
-        "area": area,
-        "availability": data.availability,
         "capacity": data.capacity,
-        "contact_forms": data.contact_forms,
+        **profile,
     }
 
 
@@ -670,34 +694,58 @@ class Overdue:
     days_overdue: int
 
 
+def _overdue(
+    db: api.Database, municipality: api.Municipality, today: date
+) -> list[tuple[int, date | None, date]]:
+    """(match id, day of the last logged meeting or None, day a meeting was due) of the municipality's
+    overdue active matches. One query of plain columns."""
+    zone = ZoneInfo(municipality.timezone)
+    rows = db.session.execute(
+        select(Match.id, Match.frequency_days, Match.started_at, func.max(Meeting.on))
+        .outerjoin(Meeting, (Meeting.match_id == Match.id) & Meeting.held.is_(True))
+        .where(Match.municipality_id == municipality.id, Match.status == MatchStatus.ACTIVE)
+        .group_by(Match.id, Match.frequency_days, Match.started_at)
+    )
+    out: list[tuple[int, date | None, date]] = []
+    for match_id, every, started_at, last in rows:
+        if last is not None:
+            since = last
+        elif started_at is not None:
+            since = started_at.astimezone(zone).date()
+        else:
+            continue
+        if not every:
+            continue
+        due = since + timedelta(days=every)
+        if due < today:
+            out.append((match_id, last, due))
+    return out
+
+
+def overdue_count(db: api.Database, municipality: api.Municipality, today: date | None = None) -> int:
+    """How many of the municipality's active matches are overdue (see `overdue_matches`). One query."""
+    return len(_overdue(db, municipality, today or local_today(municipality)))
+
+
 def overdue_matches(
     db: api.Database, municipality: api.Municipality, today: date | None = None
 ) -> list[Overdue]:
     """The municipality's active matches whose last logged meeting (or start, if none) is longer ago than
-    their agreed frequency, most overdue first. Two queries (matches with mentor and citizen, then the
-    last meetings)."""
+    their agreed frequency, most overdue first. Two queries (which are overdue, then those matches with
+    their mentor and citizen)."""
     today = today or local_today(municipality)
-    zone = ZoneInfo(municipality.timezone)
-    matches = db.session.scalars(
-        api.scoped(Match, municipality)
-        .where(Match.status == MatchStatus.ACTIVE)
-        .options(joinedload(Match.mentor), joinedload(Match.citizen))
-    ).all()
-    last = last_held(db, (m.id for m in matches))
-    out = []
-    for match in matches:
-        if not match.frequency_days:
-            continue
-        began = last.get(match.id)
-        if began is None:
-            if match.started_at is None:
-                continue
-            since = match.started_at.astimezone(zone).date()
-        else:
-            since = began
-        due = since + timedelta(days=match.frequency_days)
-        if due < today:
-            out.append(Overdue(match, began, due, (today - due).days))
+    found = _overdue(db, municipality, today)
+    if not found:
+        return []
+    matches = {
+        match.id: match
+        for match in db.session.scalars(
+            api.scoped(Match, municipality)
+            .where(Match.id.in_([match_id for match_id, _last, _due in found]))
+            .options(joinedload(Match.mentor), joinedload(Match.citizen))
+        )
+    }
+    out = [Overdue(matches[match_id], last, due, (today - due).days) for match_id, last, due in found]
     out.sort(key=lambda o: (-o.days_overdue, o.match.id))
     return out
 

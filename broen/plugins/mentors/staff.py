@@ -17,12 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from broen import api
-from broen.plugins.mentors import invite, services
+from broen.plugins.mentors import intake, invite, services
 from broen.plugins.mentors.blueprint import STAFF, bp
 from broen.plugins.mentors.models import (
     OPEN_STATUSES,
     PARTS_OF_DAY,
-    Application,
     Match,
     Mentor,
     MentorStatus,
@@ -106,7 +105,7 @@ def pool() -> ResponseReturnValue:
         status = ""
     db = api.db()
     page = pool_rows(db, status, page=api.requested_page())
-    waiting = db.session.scalar(api.scoped(Application).with_only_columns(func.count(Application.id)))
+    waiting = intake.waiting_count(db, api.current_municipality())
     return render_template("mentors/pool.html", page=page, status=status, all_value=ALL, waiting=waiting)
 
 

@@ -22,6 +22,7 @@ from broen.plugins.mentors import services
 from broen.plugins.mentors.models import ContactForm, Match, Meeting, Mentor, MentorStatus
 from broen.plugins.mentors.services import MeetingData, MentorData, MentorError
 from tests.conftest import World, db_of
+from tests.sqlcount import count_statements
 
 MakeMentor = Callable[..., Mentor]
 MakeCitizen = Callable[..., Citizen]
@@ -316,6 +317,10 @@ def test_overdue_matches_count_from_the_last_logged_meeting_or_the_start_most_ov
             (met.id, date(2026, 5, 10), date(2026, 5, 17), 3),
         ]
         assert due_today.id not in {o.match.id for o in overdue}
+        # The start page's count: the same matches, in one statement however many there are.
+        with count_statements(app) as seen:
+            assert services.overdue_count(db, silkeborg, today=TODAY) == 3
+        assert len(seen) == 1
         # A day later, the match due today is one day over; logging a meeting takes a match off the list.
         services.log_meeting(db, never_met, None, MeetingData(date(2026, 5, 20), 60, WALK), today=TODAY)
         later = services.overdue_matches(db, silkeborg, today=TODAY + timedelta(days=1))
