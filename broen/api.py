@@ -21,7 +21,8 @@ from broen.calendar.cache import feed_view, municipality_feed
 from broen.calendar.events import CalendarEvent
 from broen.calendar.versions import CalendarSource
 from broen.calendar.views import feed_links as _feed_links
-from broen.core import audit, mail
+from broen.core import audit, mail, public_forms
+from broen.core.citizens.services import CitizenData, CitizenError, add_citizen
 from broen.core.db import Base, Database, UTCDateTime, current_db, lock_row, utcnow
 from broen.core.exports import csv_cell
 from broen.core.hookspecs import hookimpl
@@ -111,6 +112,8 @@ __all__ = [
     "CalendarEvent",
     "CalendarSource",
     "Citizen",
+    "CitizenData",
+    "CitizenError",
     "CitizenPanel",
     "Database",
     "Invitation",
@@ -127,6 +130,7 @@ __all__ = [
     "User",
     "WorklistItem",
     "absolute_url",
+    "add_citizen",
     "audit",
     "csv_cell",
     "current_municipality",
@@ -154,6 +158,7 @@ __all__ = [
     "paginate",
     "plugin_enabled",
     "plugin_settings",
+    "public_forms",
     "requested_page",
     "require_role",
     "scoped",

@@ -121,6 +121,13 @@ def _apply(citizen: Citizen, data: CitizenData) -> list[str]:
 
 
 def create_citizen(db: Database, municipality: Municipality, by: User, data: CitizenData) -> Citizen:
+    citizen = add_citizen(db, municipality, by, data)
+    db.session.commit()
+    return citizen
+
+
+def add_citizen(db: Database, municipality: Municipality, by: User, data: CitizenData) -> Citizen:
+    """`create_citizen` without the commit, for a caller that writes more in the same transaction."""
     _check(db, municipality, data)
     since = data.status_since or date.today()
     citizen = Citizen(municipality_id=municipality.id, name="", status_since=since)
@@ -129,7 +136,6 @@ def create_citizen(db: Database, municipality: Municipality, by: User, data: Cit
     db.session.add(citizen)
     db.session.flush()
     audit.record(db, audit.CREATE, "citizen", citizen.id, by=by, municipality_id=municipality.id)
-    db.session.commit()
     return citizen
 
 

@@ -4,11 +4,12 @@ A volunteer applies at `/<municipality>/public/mentors/apply`, without a log-in.
 the coordinators' intake list (`/<municipality>/mentors/intake`), not in the pool, until a coordinator adds
 the person to the pool (a `Mentor`, with the consent copied over) or deletes the application.
 
-The form is open to anyone, so it is guarded against spam: the CSRF token (as every form), a field hidden
-from people that only robots fill in (the post is then thanked for and dropped), a signed time of when the
-form was shown (a post sooner than `MIN_SECONDS` after, or without a valid time, is refused) and a rate
-limit (`PER_SOURCE_PER_HOUR` applications from one address, `PER_MUNICIPALITY_PER_DAY` per municipality).
-The address is never stored: only a keyed hash of it (`Application.source`), for the rate limit.
+The form is open to anyone, so it is guarded against spam by the core's `api.public_forms` (purpose
+`PURPOSE`): the CSRF token (as every form), a field hidden from people that only robots fill in (the post
+is then thanked for and dropped), a signed time of when the form was shown (a post sooner than
+`MIN_SECONDS` after, or without a valid time, is refused) and a rate limit (`PER_SOURCE_PER_HOUR`
+applications from one address, `PER_MUNICIPALITY_PER_DAY` per municipality). The address is never
+stored: only a keyed hash of it (`Application.source`), for the rate limit.
 
 The consent text is the municipality's own (the plugin settings) or the standard one; it is stored with
 the application exactly as it was shown, with the time. The signed time also carries a digest of the text
@@ -17,24 +18,19 @@ shown, so a text changed between showing and sending is shown again rather than 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    HiddenField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
@@ -64,10 +60,10 @@ log = logging.getLogger(__name__)
 
 public_bp = Blueprint("mentors_public", __name__, template_folder="templates")
 
+#: The form's name to the spam guard: it salts the signed start time and the hash of the address.
+PURPOSE = "mentors.apply"
 #: A post sooner than this many seconds after the form was shown is refused (people take longer).
-MIN_SECONDS = 3.0
-#: The form's signed start time is good for a day.
-TOKEN_MAX_AGE = 24 * 60 * 60
+MIN_SECONDS = api.public_forms.MIN_SECONDS
 #: At most this many applications an hour from one address, and a day to one municipality.
 PER_SOURCE_PER_HOUR = 5
 PER_MUNICIPALITY_PER_DAY = 100
@@ -77,7 +73,6 @@ MAX_ABOUT = 4000
 #: The statuses a coordinator may put someone in when adding them from the intake list.
 START_STATUSES = (MentorStatus.INTERVIEWED, MentorStatus.TRAINED, MentorStatus.APPROVED)
 
-_SALT = "broen.mentors.apply"
 _l = api.lazy_gettext
 
 
@@ -122,84 +117,6 @@ def consent_text(municipality: api.Municipality) -> str:
     own = str(api.plugin_settings(services.NAME, municipality).get("consent_text") or "")
     text = own.replace("\r\n", "\n").strip()
     return text or standard_consent_text(municipality)
-
-
-def paragraphs(text: str) -> list[list[str]]:
-    """A text as paragraphs (split at blank lines) of lines, to show it as written."""
-    out = []
-    for block in text.split("\n\n"):
-        lines = [line.strip() for line in block.split("\n") if line.strip()]
-        if lines:
-            out.append(lines)
-    return out
-
-
-# --- the signed start time -------------------------------------------------------------------------------
-
-
-def _secret() -> bytes:
-    """The app's secret key (SECRET_KEY), as bytes."""
-    key = current_app.secret_key or ""
-    return key.encode("utf-8") if isinstance(key, str) else key
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_secret(), salt=_SALT)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def start_token(municipality: api.Municipality, consent: str, now: float | None = None) -> str:
-    """The signed time the form is shown at, for this municipality and consent text."""
-    started = time.time() if now is None else now
-    return str(_serializer().dumps({"m": municipality.id, "t": started, "c": _digest(consent)}))
-
-
-@dataclass(frozen=True)
-class StartProblem:
-    """Why a post's start time is refused; `renew` when the form needs a new time to be sent again."""
-
-    message: str
-    renew: bool
-
-
-def check_start(
-    token: str, municipality: api.Municipality, consent: str, now: float | None = None
-) -> StartProblem | None:
-    """None if `token` is a start time signed here, for this municipality, under a day and at least
-    `MIN_SECONDS` old, for the consent text shown now; else why not."""
-    again = _("Please check your answers and send the form again.")
-    if not token:
-        return StartProblem(_("The form could not be checked.") + " " + again, renew=True)
-    try:
-        payload = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
-    except SignatureExpired:
-        return StartProblem(_("The form was open for too long.") + " " + again, renew=True)
-    except BadSignature:
-        return StartProblem(_("The form could not be checked.") + " " + again, renew=True)
-    if not isinstance(payload, dict) or payload.get("m") != municipality.id:
-        return StartProblem(_("The form could not be checked.") + " " + again, renew=True)
-    started = payload.get("t")
-    if not isinstance(started, int | float):
-        return StartProblem(_("The form could not be checked.") + " " + again, renew=True)
-    if payload.get("c") != _digest(consent):
-        return StartProblem(
-            _(
-                "The consent text has changed since the form was shown. Please read it and send the form again."
-            ),
-            renew=True,
-        )
-    if (time.time() if now is None else now) - started < MIN_SECONDS:
-        return StartProblem(_("The form was sent very quickly.") + " " + again, renew=False)
-    return None
-
-
-def source_of(address: str | None) -> str:
-    """A keyed hash of where a post came from: the same address gives the same hash, the hash gives no
-    address back."""
-    return hmac.new(_secret(), f"{_SALT}:{address or 'unknown'}".encode(), hashlib.sha256).hexdigest()
 
 
 # --- the services ----------------------------------------------------------------------------------------
@@ -251,24 +168,17 @@ def _clean(data: ApplicationData) -> dict[str, Any]:
 def _check_rate(db: api.Database, municipality: api.Municipality, source: str, now: datetime) -> None:
     """Raise `TooMany` when `source` sent `PER_SOURCE_PER_HOUR` applications in the last hour (in any
     municipality), or `municipality` got `PER_MUNICIPALITY_PER_DAY` in the last day. One query."""
-    from_source = (
-        select(func.count(Application.id))
-        .where(Application.source == source, Application.created_at >= now - timedelta(hours=1))
-        .scalar_subquery()
+    refusal = api.public_forms.over_limit(
+        db,
+        Application,
+        municipality,
+        source,
+        now,
+        per_source_per_hour=PER_SOURCE_PER_HOUR,
+        per_municipality_per_day=PER_MUNICIPALITY_PER_DAY,
     )
-    here_today = (
-        select(func.count(Application.id))
-        .where(
-            Application.municipality_id == municipality.id,
-            Application.created_at >= now - timedelta(days=1),
-        )
-        .scalar_subquery()
-    )
-    n_source, n_here = db.session.execute(select(from_source, here_today)).one()
-    if n_source >= PER_SOURCE_PER_HOUR:
-        raise TooMany("", _("We have received several applications from here within the last hour."))
-    if n_here >= PER_MUNICIPALITY_PER_DAY:
-        raise TooMany("", _("We have received very many applications today."))
+    if refusal is not None:
+        raise TooMany("", refusal)
 
 
 def submit_application(
@@ -436,7 +346,7 @@ def _send_receipt(municipality: api.Municipality, to: str) -> bool:
 # --- the forms -------------------------------------------------------------------------------------------
 
 
-class ApplyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
+class ApplyForm(api.public_forms.GuardedForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Write your name."))])
     email = EmailField(
         _l("E-mail"),
@@ -468,9 +378,6 @@ class ApplyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hin
         _l("I agree that my application is stored and used as described above."),
         validators=[DataRequired(_l("Tick the box to agree, so that we may store your application."))],
     )
-    #: The honeypot: hidden from people, filled in by robots.
-    website = StringField(_l("Leave this field empty"))
-    started = HiddenField()
 
     def data_for_service(self) -> ApplicationData:
         return ApplicationData(
@@ -512,7 +419,9 @@ def _helpers() -> dict[str, Any]:
 
 def _apply_page(form: ApplyForm, consent: str, status: int = 200, problem: str = "") -> ResponseReturnValue:
     return (
-        render_template("mentors/apply.html", form=form, consent=paragraphs(consent), problem=problem),
+        render_template(
+            "mentors/apply.html", form=form, consent=api.public_forms.paragraphs(consent), problem=problem
+        ),
         status,
     )
 
@@ -524,15 +433,17 @@ def apply() -> ResponseReturnValue:
     consent = consent_text(municipality)
     form = ApplyForm()
     if request.method == "GET":
-        form.started.data = start_token(municipality, consent)
+        form.started.data = api.public_forms.start_token(PURPOSE, municipality, consent)
         return _apply_page(form, consent)
-    if form.website.data:
+    if form.is_robot():
         log.info("mentors: an application with the hidden field filled in was dropped")
         return redirect(url_for("mentors_public.thanks"))
-    problem = check_start(form.started.data or "", municipality, consent)
+    problem = api.public_forms.check_start(
+        PURPOSE, form.started.data or "", municipality, consent, min_seconds=MIN_SECONDS
+    )
     if problem is not None:
         if problem.renew:
-            form.started.data = start_token(municipality, consent)
+            form.started.data = api.public_forms.start_token(PURPOSE, municipality, consent)
         form.validate()  # show what else needs fixing too
         return _apply_page(form, consent, 400, problem.message)
     if form.validate():
@@ -543,7 +454,7 @@ def apply() -> ResponseReturnValue:
                 municipality,
                 form.data_for_service(),
                 consent=consent,
-                source=source_of(request.remote_addr),
+                source=api.public_forms.source_of(PURPOSE, request.remote_addr),
             )
         except TooMany as err:
             page = render_template("mentors/apply_busy.html", message=err.message)
@@ -592,7 +503,7 @@ def application(application_id: int) -> ResponseReturnValue:
     return render_template(
         "mentors/application.html",
         application=found,
-        consent=paragraphs(found.consent_text),
+        consent=api.public_forms.paragraphs(found.consent_text),
         kept_until=_kept_until(found),
         slot_bit=slot_bit,
     )

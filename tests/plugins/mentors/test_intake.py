@@ -232,11 +232,13 @@ def test_a_missing_forged_foreign_or_day_old_start_time_is_refused(
     silkeborg, norddjurs = (mentors_world.municipalities[s] for s in ("silkeborg", "norddjurs"))
     with app.app_context():
         consent = intake.standard_consent_text(silkeborg)
-        forged = URLSafeTimedSerializer("not the secret key", salt="broen.mentors.apply").dumps(
+        forged = URLSafeTimedSerializer("not the secret key", salt="broen.public_forms.mentors.apply").dumps(
             {"m": silkeborg.id, "t": 0, "c": ""}
         )
-        day_old = intake.start_token(silkeborg, consent)
-        other = intake.start_token(norddjurs, intake.standard_consent_text(norddjurs))
+        day_old = api.public_forms.start_token(intake.PURPOSE, silkeborg, consent)
+        other = api.public_forms.start_token(
+            intake.PURPOSE, norddjurs, intake.standard_consent_text(norddjurs)
+        )
     client = volunteer(make_client)
     for started in ("", "nonsense", forged, other):
         response = apply(client, started=started)
@@ -244,7 +246,7 @@ def test_a_missing_forged_foreign_or_day_old_start_time_is_refused(
         assert "The form could not be checked. Please check your answers" in text_of(response)
         assert 'value="Hanne Holm"' in response.get_data(as_text=True)
     # A day later the token has expired (here: the day is made shorter than its age).
-    monkeypatch.setattr(intake, "TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr(api.public_forms, "TOKEN_MAX_AGE", -1)
     response = apply(client, started=day_old)
     assert response.status_code == 400 and "The form was open for too long." in text_of(response)
     assert applications(app) == []
@@ -258,7 +260,7 @@ def test_the_sixth_application_within_an_hour_from_one_address_is_refused(
         assert apply(client, name=f"Person {n}").status_code == 302
     sixth = apply(client, name="Person 5")
     assert sixth.status_code == 429 and sixth.headers["Retry-After"] == "3600"
-    assert "We have received several applications from here within the last hour" in text_of(sixth)
+    assert "We have received several forms from here within the last hour" in text_of(sixth)
     assert len(applications(app)) == 5
     # Someone else, elsewhere, is not held up; nor is the same address after an hour.
     assert apply(volunteer(make_client, "203.0.113.10")).status_code == 302
@@ -278,7 +280,7 @@ def test_a_municipality_takes_at_most_so_many_applications_a_day(
     assert apply(volunteer(make_client, "192.0.2.1")).status_code == 302
     assert apply(volunteer(make_client, "192.0.2.2")).status_code == 302
     third = apply(volunteer(make_client, "192.0.2.3"))
-    assert third.status_code == 429 and "We have received very many applications today" in text_of(third)
+    assert third.status_code == 429 and "We have received very many forms today" in text_of(third)
     assert len(applications(app)) == 2
 
 
