@@ -21,7 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from werkzeug.test import TestResponse
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins"))
@@ -33,7 +33,7 @@ from broen.core.app import create_app
 from broen.core.citizens.services import CitizenData, create_citizen
 from broen.core.config import load_settings
 from broen.core.migrate import upgrade
-from broen.core.models import Municipality, Role, User
+from broen.core.models import Citizen, Municipality, Role, User
 from tests.fixtures.postgres import postgres_server
 from tests.fixtures.radicale import Radicale, radicale_server
 from tests.fixtures.smtp import mail_to, smtp_server  # noqa: F401  # fixtures for every test module
@@ -104,15 +104,44 @@ def pg_template(pg_url: str) -> str:
     return url
 
 
+def _with_world(url: str) -> None:
+    """Build the world (`_make_world`) into the database at `url`, for a template."""
+    app = make_app(url)
+    with app.app_context():
+        _make_world(app)
+    app.extensions["broen.db"].dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_world_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("world") / "broen.db"
+    shutil.copy(sqlite_template, path)
+    _with_world(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_world_template(pg_url: str, pg_template: str) -> str:
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE broen_world_template TEMPLATE {pg_template.rsplit('/', 1)[1]}"))
+    admin.dispose()
+    url = pg_url.rsplit("/", 1)[0] + "/broen_world_template"
+    _with_world(url)
+    return url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database on each backend."""
+    """A freshly migrated database on each backend: empty, or with the world in it already when the test
+    uses the `world` fixture (building it takes longer than copying it)."""
+    world = "world" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "broen.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        shutil.copy(request.getfixturevalue("sqlite_world_template" if world else "sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
+    template = request.getfixturevalue("pg_world_template" if world else "pg_template")
     pg_url = request.getfixturevalue("pg_url")
     name = f"broen_test_{next(_counter)}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
@@ -162,8 +191,24 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    """The world, already in the test's database (copied from a template, see `database_url`)."""
     with app.app_context():
-        return _make_world(app)
+        return _load_world(app)
+
+
+def _load_world(app: Flask) -> World:
+    """The `World` that `_make_world` made in this database, read back."""
+    db = app.extensions["broen.db"]
+    municipalities = {m.slug: m for m in db.session.scalars(select(Municipality))}
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    world = World(municipalities, {"installation": users["root@broen.example.dk"]})
+    for slug, m in municipalities.items():
+        for role in Role:
+            world.users[f"{role.value}@{slug}"] = users[f"{role.value}@{slug}.example.dk"]
+        world.citizens[slug] = list(
+            db.session.scalars(select(Citizen.id).where(Citizen.municipality_id == m.id).order_by(Citizen.id))
+        )
+    return world
 
 
 def _make_world(app: Flask) -> World:
