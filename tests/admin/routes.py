@@ -188,6 +188,40 @@ def _mentors_match(app: Flask) -> None:
         db.session.commit()
 
 
+def _relatives(app: Flask) -> None:
+    """A relative of the target's first citizen (with the citizen's consent), referred to a group course
+    that has a session, and a referral from the public form in the intake queue."""
+    from datetime import date, time
+
+    from broen.plugins.relatives import courses
+    from broen.plugins.relatives import services as rs
+    from broen.plugins.relatives.models import Intake
+
+    db = app.extensions["broen.db"]
+    target = municipality(app, TARGET)
+    with app.app_context():
+        citizen = db.session.scalars(select(Citizen).where(Citizen.municipality_id == target.id)).first()
+        assert citizen is not None
+        course = courses.create_course(
+            db, target, None, courses.CourseData(title="Course only Silkeborg may see", kind="group_course")
+        )
+        courses.add_session(db, course, None, day=date(2030, 1, 8), start=time(17), minutes=120)
+        consent = rs.ConsentData(date(2026, 1, 5), "written", refer_to_counselling=True)
+        relative = rs.add_relative(
+            db, citizen, None, consent, rs.RelativeData("Relative only Silkeborg may see", "parent")
+        )
+        rs.propose_referral(db, relative, None, "group_course", course_id=course.id)
+        db.session.add(
+            Intake(
+                municipality_id=target.id,
+                referrer_name="Referrer only Silkeborg may see",
+                person_name="Person only Silkeborg may see",
+                consent_text="I agree.",
+            )
+        )
+        db.session.commit()
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -203,6 +237,11 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "mentors_match": _mentors_match,
     "mentors_meeting": _mentors_match,
     "mentors_application": _mentors_match,
+    "relatives_relative": _relatives,
+    "relatives_referral": _relatives,
+    "relatives_intake": _relatives,
+    "relatives_course": _relatives,
+    "relatives_course_session": _relatives,
 }
 
 
@@ -281,11 +320,15 @@ def _plugin_name(app: Flask) -> str:
 
 
 def _tenant_row(app: Flask, rule: Rule, argument: str) -> int:
-    """`<int:course_id>`: a target row of the tenant table named `course` or `<plugin>_course`."""
+    """`<int:course_id>`: a target row of the tenant table named `course` or `<plugin>_course`; when
+    several plugins have one, the table of the plugin whose blueprint the rule is on."""
     stem = argument.removesuffix("_id")
     candidates = [
         cls for table, cls in tenant_tables().items() if table == stem or table.endswith(f"_{stem}")
     ]
+    plugin = rule.endpoint.split(".", 1)[0].split("_", 1)[0]
+    if len(candidates) > 1:
+        candidates = [c for c in candidates if c.__tablename__.startswith(f"{plugin}_")]
     if len(candidates) != 1:
         pytest.fail(
             f"{rule.rule}: cannot tell which table <{argument}> points into (tables: "
