@@ -5,6 +5,7 @@ page. Every page is checked with axe."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pytest
@@ -77,3 +78,52 @@ def test_a_relative_refers_someone_and_a_coordinator_accepts_it_into_a_citizen(
         expect(staff.get_by_role("heading", level=1)).to_contain_text(person)
         expect(staff.get_by_role("heading", name="Relatives and network")).to_be_visible()
         staff_check("the new citizen's page")
+
+
+def test_a_coordinator_records_a_relative_under_consent_refers_them_and_the_citizen_withdraws_it(
+    page: Page, check: PageChecker, live_server: LiveServer, viewport: ViewportSize
+) -> None:
+    tag = f"{viewport['width']}"
+    relative = f"Hanne{tag} Jensen"
+    app, world = live_server.app, live_server.world
+    with app.app_context():
+        db = app.extensions["broen.db"]
+        accounts.set_plugin_enabled(db, world.municipalities["silkeborg"], "relatives", True)
+    citizen_id = world.citizens["silkeborg"][0 if viewport["width"] < 400 else 1]  # one server for both
+
+    # From the citizen's page: the consent first, then the relative.
+    log_in(page, world.user("silkeborg", "coordinator").email)
+    page.goto(f"/silkeborg/citizens/{citizen_id}")
+    page.get_by_role("link", name="Record a relative").click()
+    page.get_by_role("link", name="Add a relative").click()
+    page.get_by_label("The day the citizen gave their consent").fill(date.today().isoformat())
+    page.get_by_label("In writing").check()
+    page.get_by_label("The relative may be referred to counselling").check()
+    page.get_by_label("The relative's name").fill(relative)
+    page.get_by_label("Parent").check()
+    page.get_by_label("E-mail").fill(f"hanne-{tag}@example.dk")
+    check("the new relative form, consent first")
+    page.get_by_role("button", name="Record the consent and the relative").click()
+    expect(page.get_by_text("The relative and the citizen's consent are recorded.")).to_be_visible()
+    check("the relative's page")
+
+    # A referral to individual conversations: the letter shows what goes, and the citizen's name does not.
+    page.get_by_role("link", name="Refer to counselling").click()
+    page.get_by_label("Individual conversations").check()
+    check("the referral form")
+    page.get_by_role("button", name="Propose the referral").click()
+    expect(page.get_by_text("The referral is proposed.")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(relative)
+    expect(page.locator("main")).to_contain_text("(not shared)")
+    check("the referral with its letter")
+
+    # The citizen withdraws the consent: a confirmation, then the relative's details are gone.
+    page.get_by_role("link", name=relative).first.click()
+    page.get_by_role("link", name="Withdraw the consent").click()
+    check("the withdrawal confirmation")
+    page.get_by_role("button", name="Yes, withdraw the consent").click()
+    expect(page.locator("main")).to_contain_text("consent withdrawn")
+    expect(page.get_by_text(relative)).to_have_count(0)
+    page.goto(f"/silkeborg/citizens/{citizen_id}")
+    expect(page.get_by_text(relative)).to_have_count(0)
+    check("the citizen's page after the withdrawal")

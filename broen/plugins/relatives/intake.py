@@ -157,7 +157,7 @@ def _clean(data: ReferralData) -> dict[str, Any]:
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         raise RelativeError("referrer_email", _("Write a valid e-mail address, e.g. name@example.dk."))
     if phone and not _PHONE.match(phone):
-        raise RelativeError("referrer_phone", _("Write a phone number of 8 digits, e.g. 20 30 40 50."))
+        raise RelativeError("referrer_phone", _("Write a phone number, e.g. 20 30 40 50."))
     relation: Relation | None = None
     person = referrer
     if not about_self:

@@ -125,6 +125,7 @@ def shared_fields(relative: Relative) -> list[str]:
 
 def _kind_words(referral: Referral) -> str:
     words = str(KINDS[referral.kind])
+    words = words[:1].lower() + words[1:]  # it follows a colon in the letter
     if referral.course is not None:
         words += f" ({referral.course.title})"
     return words

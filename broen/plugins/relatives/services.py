@@ -149,9 +149,7 @@ def _clean_relative(data: RelativeData) -> dict[str, Any]:
     phone = " ".join(data.phone.split())
     digits = sum(c.isdigit() for c in phone)
     if phone and (len(phone) > MAX_PHONE or not PHONE.match(phone) or not 6 <= digits <= 15):
-        raise RelativeError(
-            "phone", _("Write a phone number of digits, e.g. 12 34 56 78, or leave it empty.")
-        )
+        raise RelativeError("phone", _("Write a phone number, e.g. 12 34 56 78, or leave it empty."))
     note = data.note.strip()
     if len(note) > MAX_NOTE:
         raise RelativeError("note", _("The note can be at most 1000 characters long."))

@@ -63,7 +63,7 @@ def test_the_letter_goes_to_the_counselling_service_with_only_what_the_consent_a
         "Parent",
         "karen@krog.example",
         "+45 23 45 67 89",
-        "Individual conversations",
+        "refers a relative to you: individual conversations.",
     ):
         assert shown in body, shown
     assert "Coordinator Silkeborg" in body and "Silkeborg Kommune" in body
@@ -94,7 +94,11 @@ def test_the_letter_goes_to_the_counselling_service_with_only_what_the_consent_a
     assert client.submit(f"{BASE}/referrals/{referral_id}/send", {}, page=f"{BASE}/").status_code == 302
     body = mail_to.messages[1].get_content()
     assert "Anna Silkeborg" in body and "Sleeps badly since the diagnosis" in body
-    assert "Group course (Pårørendegruppe)" in body and "(not given)" in body and "(not shared)" not in body
+    assert (
+        "to you: group course (Pårørendegruppe)." in body
+        and "(not given)" in body
+        and "(not shared)" not in body
+    )
 
 
 def test_a_letter_that_cannot_be_sent_leaves_the_referral_proposed_with_a_clear_message(
