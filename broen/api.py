@@ -40,7 +40,7 @@ from broen.core.invitations import login_state as _login_state
 from broen.core.links import absolute_url
 from broen.core.models import Citizen, Invitation, Municipality, Role, TenantMixin, User
 from broen.core.pagination import Page, paginate, requested_page
-from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
+from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
 from broen.core.tenancy import current_municipality, current_role, get_scoped_or_404, require_role, scoped
 
 
@@ -101,6 +101,18 @@ def invitation_state(subject: InvitationSubject) -> _LoginState:
     return _login_state(db(), subject)
 
 
+def field_targets(municipality: Municipality) -> list[FieldTarget]:
+    """The kinds of record a municipality's admin may add fields to: the core's citizens, then what the
+    plugins on in `municipality` offer (`broen_field_targets`); a key offered twice counts once."""
+    offered = current_app.extensions["broen.plugins"].call_flat(
+        "broen_field_targets", municipality, municipality=municipality
+    )
+    targets: dict[str, FieldTarget] = {}
+    for target in [FieldTarget("citizen", "Borger", "Citizen"), *offered]:
+        targets.setdefault(target.key, target)
+    return list(targets.values())
+
+
 def has_calendar_link(user: User) -> bool:
     """Whether `user` has a live personal calendar link (its token cannot be shown again)."""
     return _calendar_tokens.live_token(db(), user) is not None
@@ -116,6 +128,7 @@ __all__ = [
     "CitizenError",
     "CitizenPanel",
     "Database",
+    "FieldTarget",
     "Invitation",
     "InvitationError",
     "InvitationSubject",
@@ -139,6 +152,7 @@ __all__ = [
     "db",
     "feed_view",
     "field_error",
+    "field_targets",
     "force_locale",
     "format_date",
     "get_scoped_or_404",

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from broen.calendar.events import CalendarEvent
     from broen.core.models import Citizen, Invitation, Municipality, User
-    from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
+    from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
 
 hookspec = pluggy.HookspecMarker("broen")
 hookimpl = pluggy.HookimplMarker("broen")
@@ -116,6 +116,18 @@ def broen_citizen_panels(citizen: Citizen, user: User) -> Sequence[CitizenPanel]
     Called on every view of a citizen's page. Return a list of `CitizenPanel`s. The core has already
     checked that `user` may see the citizen and logged the view in the audit log. Render HTML with
     `render_template` so it is escaped.
+    """
+
+
+@hookspec
+def broen_field_targets(municipality: Municipality) -> Sequence[FieldTarget]:  # type: ignore[empty-body]
+    """*Per municipality.* Return the kinds of record of this plugin a municipality's admin may add fields
+    to.
+
+    Called when the list of targets is needed (`api.field_targets`, e.g. the municipal fields plugin's
+    "Fields" page). Return a list of `FieldTarget(key, label_da, label_en)`; `key` is "<plugin>_<table>", e.g.
+    "cafe_course"; the core offers "citizen" itself. A plugin that offers a target shows and saves the
+    target's extra fields on its own pages.
     """
 
 

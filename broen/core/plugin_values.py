@@ -49,6 +49,19 @@ class WorklistItem:
 
 
 @dataclass(frozen=True)
+class FieldTarget:
+    """A kind of record a municipality's admin may add fields to (e.g. "citizen", "cafe_course"):
+    `key` is "citizen" for the core's citizens and "<plugin>_<table>" for a plugin's records."""
+
+    key: str
+    label_da: str
+    label_en: str
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label_da
+
+
+@dataclass(frozen=True)
 class CitizenPanel:
     """A section on a citizen's page. `html` must be escaped by the plugin (render a template)."""
 

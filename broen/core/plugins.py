@@ -31,7 +31,7 @@ from broen.calendar.events import CalendarEvent
 from broen.core import hookspecs
 from broen.core.db import Database
 from broen.core.models import Municipality, PluginState
-from broen.core.plugin_values import CitizenPanel, MenuItem, PluginInfo, WorklistItem
+from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ ITEM_TYPES: Mapping[str, type] = {
     "broen_worklist_items": WorklistItem,
     "broen_citizen_panels": CitizenPanel,
     "broen_calendar_events": CalendarEvent,
+    "broen_field_targets": FieldTarget,
 }
 #: Setting types a default may have: JSON's own, plus the ones stored as ISO strings and read back.
 _SETTING_TYPES = (str, int, float, bool, list, dict, date, time, Decimal)

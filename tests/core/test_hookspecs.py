@@ -137,6 +137,10 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
             "/silkeborg/calendar/",
         ):
             assert client.get(url).status_code == 200, url
+        # The municipal fields plugin asks which records may have fields (broen_field_targets).
+        with app.test_request_context("/silkeborg/"):
+            keys = [t.key for t in api.field_targets(world.municipalities["silkeborg"])]
+            assert keys[0] == "citizen" and "recorder_thing" in keys
         # Someone accepts an invitation to one of the recorder's records (broen_invitation_accepted).
         with app.app_context():
             thing = invitations.InvitationSubject(

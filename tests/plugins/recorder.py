@@ -68,6 +68,11 @@ class Recorder:
         return [api.CitizenPanel("Recorder panel", "<p>recorded</p>")]
 
     @api.hookimpl
+    def broen_field_targets(self, municipality: api.Municipality) -> list[api.FieldTarget]:
+        self.calls.append(("broen_field_targets", municipality.slug))
+        return [api.FieldTarget("recorder_thing", "Optaget ting", "Recorded thing")]
+
+    @api.hookimpl
     def broen_calendar_events(
         self,
         municipality: api.Municipality,

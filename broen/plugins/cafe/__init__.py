@@ -67,3 +67,9 @@ def broen_calendar_events(
     municipality: api.Municipality, feed: str, viewer: api.User | None, start: datetime, end: datetime
 ) -> list[api.CalendarEvent]:
     return cafe_feed.events(municipality, feed, viewer, start, end)
+
+
+@api.hookimpl
+def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
+    """A municipality's admin may add fields to café courses."""
+    return [api.FieldTarget("cafe_course", "Caféforløb", "Café course")]

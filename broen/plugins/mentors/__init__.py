@@ -86,3 +86,9 @@ def broen_demo_data(
 @api.hookimpl
 def broen_cli(group: click.Group) -> None:
     group.add_command(cli.mentors)
+
+
+@api.hookimpl
+def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
+    """A municipality's admin may add fields to mentors in the pool."""
+    return [api.FieldTarget("mentors_mentor", "Frivillig mentor", "Volunteer mentor")]

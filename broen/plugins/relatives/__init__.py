@@ -85,3 +85,9 @@ def broen_demo_data(
 @api.hookimpl
 def broen_cli(group: click.Group) -> None:
     group.add_command(intake.cli)
+
+
+@api.hookimpl
+def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
+    """A municipality's admin may add fields to referrals of relatives to counselling."""
+    return [api.FieldTarget("relatives_referral", "Henvisning af pårørende", "Referral of a relative")]
