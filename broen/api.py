@@ -25,6 +25,14 @@ from broen.core import audit, mail, public_forms
 from broen.core.citizens.services import CitizenData, CitizenError, add_citizen
 from broen.core.db import Base, Database, UTCDateTime, current_db, lock_row, utcnow
 from broen.core.exports import csv_cell
+from broen.core.extra_fields import (
+    ExtraFact,
+    ExtraField,
+    ExtraFieldError,
+    extra_facts,
+    extra_form,
+    save_extras,
+)
 from broen.core.hookspecs import hookimpl
 from broen.core.i18n import LANGUAGES as _LANGUAGES
 from broen.core.i18n import WEEKDAYS
@@ -128,6 +136,9 @@ __all__ = [
     "CitizenError",
     "CitizenPanel",
     "Database",
+    "ExtraFact",
+    "ExtraField",
+    "ExtraFieldError",
     "FieldTarget",
     "Invitation",
     "InvitationError",
@@ -150,6 +161,8 @@ __all__ = [
     "current_role",
     "current_user",
     "db",
+    "extra_facts",
+    "extra_form",
     "feed_view",
     "field_error",
     "field_targets",
@@ -175,6 +188,7 @@ __all__ = [
     "public_forms",
     "requested_page",
     "require_role",
+    "save_extras",
     "scoped",
     "utcnow",
     "withdraw_invitation_page",

@@ -21,7 +21,7 @@ The full guide is docs/plugins.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from flask import Blueprint, Flask
 
     from broen.calendar.events import CalendarEvent
+    from broen.core.extra_fields import ExtraFact, ExtraField
     from broen.core.models import Citizen, Invitation, Municipality, User
     from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
 
@@ -128,6 +129,44 @@ def broen_field_targets(municipality: Municipality) -> Sequence[FieldTarget]:  #
     "Fields" page). Return a list of `FieldTarget(key, label_da, label_en)`; `key` is "<plugin>_<table>", e.g.
     "cafe_course"; the core offers "citizen" itself. A plugin that offers a target shows and saves the
     target's extra fields on its own pages.
+    """
+
+
+@hookspec
+def broen_extra_fields(  # type: ignore[empty-body]
+    municipality: Municipality, target: str, record_id: int | None, user: User
+) -> Sequence[ExtraField]:
+    """*Per municipality.* Return the extra fields `user` may fill in on the form of a record of `target`.
+
+    Called when such a form is built (`api.extra_form`), on every request to it: `record_id` is the
+    record's id, or None for a new one. Return a list of `ExtraField(name, field, value)`: `field` an unbound
+    WTForms field with its label and validators, `value` the record's current value; names start with
+    your plugin's name ("<plugin>__<key>").
+    """
+
+
+@hookspec
+def broen_save_extra_fields(
+    municipality: Municipality, target: str, record_id: int, user: User, data: Mapping[str, Any]
+) -> None:
+    """*Per municipality.* Store the extra fields' values of a record of `target` that was just saved.
+
+    Called when such a form is saved (`api.save_extras`), after the record is written and before the
+    commit, in the same transaction: write your values, do not commit. `data` maps every extra field's name
+    (yours and other plugins': take yours) to the value the validated form gave. Return nothing; raise
+    `api.ExtraFieldError(name, message)` to refuse a value: the page shows it on the field and nothing is
+    saved. Any other exception also stops the save.
+    """
+
+
+@hookspec
+def broen_extra_facts(  # type: ignore[empty-body]
+    municipality: Municipality, target: str, record_id: int, user: User
+) -> Sequence[ExtraFact]:
+    """*Per municipality.* Return the labelled extra values of a record of `target` that `user` may see.
+
+    Called when the record's page is shown (`api.extra_facts`). Return a list of `ExtraFact(label, value)`
+    (plain text; the page escapes it). Audit what you show if it is sensitive.
     """
 
 

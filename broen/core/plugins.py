@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from broen.calendar.events import CalendarEvent
 from broen.core import hookspecs
 from broen.core.db import Database
+from broen.core.extra_fields import ExtraFact, ExtraField
 from broen.core.models import Municipality, PluginState
 from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
 
@@ -50,6 +51,8 @@ ITEM_TYPES: Mapping[str, type] = {
     "broen_citizen_panels": CitizenPanel,
     "broen_calendar_events": CalendarEvent,
     "broen_field_targets": FieldTarget,
+    "broen_extra_fields": ExtraField,
+    "broen_extra_facts": ExtraFact,
 }
 #: Setting types a default may have: JSON's own, plus the ones stored as ISO strings and read back.
 _SETTING_TYPES = (str, int, float, bool, list, dict, date, time, Decimal)
@@ -338,6 +341,19 @@ class PluginRegistry:
             item for _name, items in self._call(hook_name, municipality, kwargs, flat=True) for item in items
         ]
 
+    def call_strict(self, hook_name: str, municipality: Municipality, /, **kwargs: Any) -> None:
+        """Call a *per municipality* hook that writes, for the plugins this municipality has on, letting
+        every failure through to the caller: unlike a page hook, a plugin that fails to save must stop
+        the save (the caller rolls back), not be left out of it."""
+        for impl in reversed(self._hookimpls(self._subset(hook_name, municipality), kwargs)):
+            impl.function(*[kwargs[arg] for arg in impl.argnames])
+
+    def _subset(self, hook_name: str, municipality: Municipality) -> Any:
+        """The hook's caller without the plugins `municipality` has off."""
+        enabled = self.enabled_names(municipality)
+        disabled = [p for n, p in self.pm.list_name_plugin() if n not in enabled and p is not None]
+        return self.pm.subset_hook_caller(hook_name, remove_plugins=disabled)
+
     def _hookimpls(self, caller: Any, kwargs: Mapping[str, Any]) -> list[pluggy.HookImpl]:
         # A call that does not match the spec is a bug in the core, not in a plugin: say so loudly
         # instead of blaming whichever plugin first asks for the missing argument.
@@ -349,9 +365,7 @@ class PluginRegistry:
     def _call(
         self, hook_name: str, municipality: Municipality, kwargs: Mapping[str, Any], *, flat: bool
     ) -> list[tuple[str, Any]]:
-        enabled = self.enabled_names(municipality)
-        disabled = [p for n, p in self.pm.list_name_plugin() if n not in enabled and p is not None]
-        caller = self.pm.subset_hook_caller(hook_name, remove_plugins=disabled)
+        caller = self._subset(hook_name, municipality)
         item_type = ITEM_TYPES.get(hook_name)
         results: list[tuple[str, Any]] = []
         # pluggy calls the last registered implementation first; keep that order.

@@ -137,6 +137,12 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
             "/silkeborg/calendar/",
         ):
             assert client.get(url).status_code == 200, url
+        # A citizen is made through the form with the extra fields (broen_extra_fields, _save_extra_fields).
+        made = client.submit(
+            "/silkeborg/citizens/new",
+            {"name": "Recorded Citizen", "status": "intake", "recorder__note": "hi"},
+        )
+        assert made.status_code == 302, made.get_data(as_text=True)
         # The municipal fields plugin asks which records may have fields (broen_field_targets).
         with app.test_request_context("/silkeborg/"):
             keys = [t.key for t in api.field_targets(world.municipalities["silkeborg"])]

@@ -224,6 +224,7 @@ def test_a_plugins_hooks_are_not_called_at_all_where_it_is_off(
         "broen_menu_items",
         "broen_worklist_items",
         "broen_citizen_panels",
+        "broen_extra_facts",
         "broen_calendar_events",
     }
     for slug in ("norddjurs", "silkeborg"):

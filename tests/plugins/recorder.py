@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 from flask import Blueprint, Flask
+from wtforms import StringField
+from wtforms.validators import Length
 
 from broen import api
 
@@ -26,6 +28,10 @@ class Recorder:
         self.subject_type = f"{name}_thing"
         self.linked: list[tuple[int, int]] = []
         self.refuse: Exception | None = None
+        #: Its extra field's values, by (target, record id); a value it refuses, and what to raise on saving.
+        self.extra: dict[tuple[str, int], str] = {}
+        self.refuse_value = "refused"
+        self.fail_saving: Exception | None = None
 
     def hooks_for(self, slug: str | None) -> set[str]:
         return {hook for hook, where in self.calls if where == slug}
@@ -71,6 +77,34 @@ class Recorder:
     def broen_field_targets(self, municipality: api.Municipality) -> list[api.FieldTarget]:
         self.calls.append(("broen_field_targets", municipality.slug))
         return [api.FieldTarget("recorder_thing", "Optaget ting", "Recorded thing")]
+
+    @api.hookimpl
+    def broen_extra_fields(
+        self, municipality: api.Municipality, target: str, record_id: int | None, user: api.User
+    ) -> list[api.ExtraField]:
+        self.calls.append(("broen_extra_fields", municipality.slug))
+        value = self.extra.get((target, record_id)) if record_id is not None else None
+        field = StringField("Recorder note", validators=[Length(max=20)], description="Up to 20 characters.")
+        return [api.ExtraField(f"{self.name}__note", field, value)]
+
+    @api.hookimpl
+    def broen_save_extra_fields(
+        self, municipality: api.Municipality, target: str, record_id: int, user: api.User, data: Any
+    ) -> None:
+        self.calls.append(("broen_save_extra_fields", municipality.slug))
+        if self.fail_saving is not None:
+            raise self.fail_saving
+        value = data[f"{self.name}__note"] or ""
+        if value == self.refuse_value:
+            raise api.ExtraFieldError(f"{self.name}__note", "The recorder refuses this note.")
+        self.extra[(target, record_id)] = value
+
+    @api.hookimpl
+    def broen_extra_facts(
+        self, municipality: api.Municipality, target: str, record_id: int, user: api.User
+    ) -> list[api.ExtraFact]:
+        self.calls.append(("broen_extra_facts", municipality.slug))
+        return [api.ExtraFact("Recorder note", self.extra.get((target, record_id), ""))]
 
     @api.hookimpl
     def broen_calendar_events(

@@ -139,8 +139,11 @@ def add_citizen(db: Database, municipality: Municipality, by: User, data: Citize
     return citizen
 
 
-def update_citizen(db: Database, citizen: Citizen, by: User, data: CitizenData) -> list[str]:
-    """Save changes; a new status starts a new status period. Returns the changed field names."""
+def update_citizen(
+    db: Database, citizen: Citizen, by: User, data: CitizenData, *, commit: bool = True
+) -> list[str]:
+    """Save changes; a new status starts a new status period. Returns the changed field names. With
+    `commit=False` the caller writes more in the same transaction and commits."""
     municipality = db.session.get_one(Municipality, citizen.municipality_id)
     _check(db, municipality, data)
     old_status = citizen.status
@@ -160,7 +163,8 @@ def update_citizen(db: Database, citizen: Citizen, by: User, data: CitizenData) 
             municipality_id=citizen.municipality_id,
             fields=changed,
         )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return changed
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from broen.core import invitations
+from broen.core import extra_fields, invitations
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
 from broen.core.db import current_db
@@ -115,24 +115,29 @@ def _save(form: CitizenForm, citizen: Citizen | None) -> ResponseReturnValue | N
     if not form.validate_on_submit():
         return None
     db = current_db()
+    created = citizen is None
     try:
         if citizen is None:
-            citizen = services.create_citizen(db, current_municipality(), current_user, form.to_data())
-            flash(_("%(name)s is created.", name=citizen.name), "success")
+            citizen = services.add_citizen(db, current_municipality(), current_user, form.to_data())
         else:
-            services.update_citizen(db, citizen, current_user, form.to_data())
-            flash(_("The changes are saved."), "success")
-    except services.CitizenError as err:
+            services.update_citizen(db, citizen, current_user, form.to_data(), commit=False)
+        extra_fields.save_extras(db, form, "citizen", citizen.id)
+        db.session.commit()
+    except (services.CitizenError, extra_fields.ExtraFieldError) as err:
         db.session.rollback()
         form[err.field].errors.append(err.message)
         return None
+    except BaseException:
+        db.session.rollback()
+        raise
+    flash(_("%(name)s is created.", name=citizen.name) if created else _("The changes are saved."), "success")
     return redirect(url_for("citizens.show", citizen_id=citizen.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(*STAFF_ROLES)
 def create() -> ResponseReturnValue:
-    form = CitizenForm()
+    form = extra_fields.extra_form(CitizenForm, "citizen")
     form.set_contact_choices(services.contact_people(current_db(), current_municipality()))
     if request.method == "GET":
         form.contact_person_id.data = current_user.id
@@ -157,6 +162,7 @@ def show(citizen_id: int) -> ResponseReturnValue:
         citizen=citizen,
         statuses=STATUS_LABELS,
         panels=sorted(panels, key=lambda p: p.order),
+        facts=extra_fields.extra_facts("citizen", citizen.id),
         login=invitations.login_state(db, citizen),
     )
 
@@ -166,7 +172,7 @@ def show(citizen_id: int) -> ResponseReturnValue:
 def edit(citizen_id: int) -> ResponseReturnValue:
     db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
-    form = CitizenForm(obj=citizen)
+    form = extra_fields.extra_form(CitizenForm, "citizen", citizen.id, obj=citizen)
     form.set_contact_choices(services.contact_people(db, current_municipality()))
     if citizen.status == CitizenStatus.ENDED:
         form.status.choices = [
