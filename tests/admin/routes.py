@@ -222,6 +222,39 @@ def _relatives(app: Flask) -> None:
         db.session.commit()
 
 
+def _municipal_fields(app: Flask) -> None:
+    """A field on the target's citizens, with a value for its first citizen."""
+    from broen.plugins.municipal_fields.models import FieldDefinition, FieldValue
+
+    db = app.extensions["broen.db"]
+    target = municipality(app, TARGET)
+    with app.app_context():
+        citizen_id = db.session.scalars(
+            select(Citizen.id).where(Citizen.municipality_id == target.id)
+        ).first()
+        field = FieldDefinition(
+            municipality_id=target.id,
+            target="citizen",
+            key="silkeborg_only",
+            label_da="Kun Silkeborg",
+            label_en="Silkeborg only",
+            type="text",
+            see_roles=["admin", "coordinator"],
+            edit_roles=["admin", "coordinator"],
+        )
+        db.session.add(field)
+        db.session.flush()
+        db.session.add(
+            FieldValue(
+                municipality_id=target.id,
+                field_id=field.id,
+                record_id=citizen_id,
+                value="Value only Silkeborg may see",
+            )
+        )
+        db.session.commit()
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -242,6 +275,8 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "relatives_intake": _relatives,
     "relatives_course": _relatives,
     "relatives_course_session": _relatives,
+    "municipal_fields_field": _municipal_fields,
+    "municipal_fields_value": _municipal_fields,
 }
 
 
@@ -350,6 +385,8 @@ FILLERS: dict[str, Callable[[Flask, Any, Rule], tuple[Any, bool]]] = {
     "export_type": lambda app, world, rule: ("csv", False),
     # /feeds/<token>.ics: a token nobody was given (tests/calendar/test_feeds.py tests real ones)
     "token": lambda app, world, rule: ("not-a-real-token", False),
+    # /<municipality>/municipal_fields/<int:field_id>/move/<any(up, down):direction>
+    "direction": lambda app, world, rule: ("up", False),
 }
 
 
