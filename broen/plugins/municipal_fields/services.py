@@ -122,7 +122,7 @@ def _clean_roles(see: list[str], edit: list[str]) -> tuple[list[str], list[str]]
         if any(role not in ROLES for role in given):
             raise FieldError(name, _("Choose among the roles shown."))
     if not see:
-        raise FieldError("see_roles", _("Choose at least one role who may see the field."))
+        raise FieldError("see_roles", _("Choose at least one role that may see the field."))
     if any(role not in see for role in edit):
         raise FieldError("edit_roles", _("A role that may edit the field must also be allowed to see it."))
     return [r for r in ROLES if r in see], [r for r in ROLES if r in edit]
