@@ -9,10 +9,13 @@ reader's language).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale, format_date, gettext, lazy_gettext, ngettext
+from flask_babel import force_locale, format_date, lazy_gettext, ngettext
+from flask_babel import gettext as _gettext
 from flask_login import current_user as _current_user
 
 from broen.admin.views import ScopedModelView
@@ -22,7 +25,8 @@ from broen.calendar.events import CalendarEvent
 from broen.calendar.versions import CalendarSource
 from broen.calendar.views import feed_links as _feed_links
 from broen.core import audit, mail, public_forms
-from broen.core.citizens.services import CitizenData, CitizenError, add_citizen
+from broen.core.citizens.forms import ConfirmForm
+from broen.core.citizens.services import CitizenData, CitizenError, add_citizen, citizens_named
 from broen.core.db import Base, Database, UTCDateTime, current_db, lock_row, utcnow
 from broen.core.exports import csv_cell
 from broen.core.extra_fields import (
@@ -61,6 +65,21 @@ def current_user() -> User:
     """The logged-in user (in a view behind `require_role`, there is one)."""
     user: User = _current_user._get_current_object()
     return user
+
+
+def gettext(text: str, **values: Any) -> str:
+    """Flask-Babel's `gettext`, typed: `_ = api.gettext` in a plugin module."""
+    return str(_gettext(text, **values))
+
+
+def local_today(municipality: Municipality) -> date:
+    """Today in the municipality's time zone."""
+    return datetime.now(ZoneInfo(municipality.timezone)).date()
+
+
+def local_date(moment: datetime | None, municipality: Municipality) -> date | None:
+    """The day of a stored (UTC) moment in the municipality's time zone (None for None)."""
+    return moment.astimezone(ZoneInfo(municipality.timezone)).date() if moment is not None else None
 
 
 def plugin_settings(plugin: str, municipality: Municipality) -> dict[str, Any]:
@@ -135,6 +154,7 @@ __all__ = [
     "CitizenData",
     "CitizenError",
     "CitizenPanel",
+    "ConfirmForm",
     "Database",
     "ExtraFact",
     "ExtraField",
@@ -156,6 +176,7 @@ __all__ = [
     "absolute_url",
     "add_citizen",
     "audit",
+    "citizens_named",
     "csv_cell",
     "current_municipality",
     "current_role",
@@ -177,6 +198,8 @@ __all__ = [
     "invite_subject",
     "language_of",
     "lazy_gettext",
+    "local_date",
+    "local_today",
     "lock_row",
     "mail",
     "municipality_feed",

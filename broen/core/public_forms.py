@@ -33,7 +33,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from wtforms import HiddenField, StringField
 
-from broen.core.db import Database
+from broen.core.db import Database, lock_row, utcnow
 from broen.core.models import Municipality
 
 #: A post sooner than this many seconds after the form was shown is refused (people take longer).
@@ -134,9 +134,7 @@ def over_limit(
     `municipality` got `per_municipality_per_day` in the day before. `model` has the columns
     `municipality_id`, `source` and `created_at`. One query.
 
-    Check once before taking a lock (a refusal costs no one a wait), then again under
-    `lock_row(db, Municipality, municipality.id)` right before writing, so that posts at the same moment
-    cannot slip past the limit together."""
+    `hold_within_limit` checks it the way a form that stores a post should."""
     table: Any = model
     from_source = (
         select(func.count())
@@ -156,6 +154,46 @@ def over_limit(
     if n_here >= per_municipality_per_day:
         return str(_("We have received very many forms today."))
     return None
+
+
+class TooMany(Exception):
+    """One more post would pass a public form's rate limit; `message` says which, for the page (429)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def hold_within_limit(
+    db: Database,
+    model: type,
+    municipality: Municipality,
+    source: str,
+    *,
+    per_source_per_hour: int,
+    per_municipality_per_day: int,
+) -> datetime:
+    """Before storing a post as a row of `model`: raise `TooMany` past the limit (`over_limit`), else
+    lock the municipality's row for the rest of the transaction, check again under the lock (so posts at
+    the same moment cannot slip past the limit together) and return the moment to store the post under.
+    The first check takes no lock, so a refusal costs no one a wait."""
+    now = utcnow()
+    for locked in (False, True):
+        if locked:
+            lock_row(db, Municipality, municipality.id)
+            now = utcnow()
+        refusal = over_limit(
+            db,
+            model,
+            municipality,
+            source,
+            now,
+            per_source_per_hour=per_source_per_hour,
+            per_municipality_per_day=per_municipality_per_day,
+        )
+        if refusal is not None:
+            raise TooMany(refusal)
+    return now
 
 
 def paragraphs(text: str) -> list[list[str]]:

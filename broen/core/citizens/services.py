@@ -202,17 +202,23 @@ def record_view(db: Database, citizen: Citizen, by: User) -> None:
     db.session.commit()
 
 
-def _matching(municipality: Municipality, flt: CitizenFilter) -> Select[Citizen]:
+def citizens_named(municipality: Municipality, query: str) -> Select[Citizen]:
+    """The municipality's citizens whose name has every word of `query`, in any order ("hansen mette"
+    finds "Mette Hansen"), by name. Add conditions and a limit as needed."""
     stmt: Select[Citizen] = scoped(Citizen, municipality)
-    # Each word must occur in the name, in any order ("hansen mette" finds "Mette Hansen").
-    for word in flt.query.casefold().split():
+    for word in query.casefold().split():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Citizen.search_name.like(f"%{escaped}%", escape="\\"))
+    return stmt.order_by(Citizen.search_name, Citizen.id)
+
+
+def _matching(municipality: Municipality, flt: CitizenFilter) -> Select[Citizen]:
+    stmt = citizens_named(municipality, flt.query)
     if flt.status is not None:
         stmt = stmt.where(Citizen.status == flt.status)
     if flt.contact_person_id is not None:
         stmt = stmt.where(Citizen.contact_person_id == flt.contact_person_id)
-    return stmt.order_by(Citizen.search_name, Citizen.id)
+    return stmt
 
 
 def find_citizens(

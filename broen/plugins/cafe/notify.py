@@ -45,9 +45,7 @@ _KINDS = {
 }
 
 
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,7 @@ from broen.plugins.cafe.notify import Told
 NAME = "cafe"
 
 
-def _(text: str) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text))
+_ = api.gettext
 
 
 class CafeError(ValueError):

@@ -248,11 +248,11 @@ def _candidates(db: api.Database, course: Course, query: str) -> list[api.Citize
     on_course = select(Signup.citizen_id).where(
         Signup.course_id == course.id, Signup.status != SignupStatus.LEFT
     )
-    stmt = api.scoped(api.Citizen).where(api.Citizen.id.not_in(on_course), api.Citizen.status != "ended")
-    for word in query.casefold().split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(api.Citizen.search_name.like(f"%{escaped}%", escape="\\"))
-    stmt = stmt.order_by(api.Citizen.search_name, api.Citizen.id).limit(CANDIDATES_MAX + 1)
+    stmt = (
+        api.citizens_named(api.current_municipality(), query)
+        .where(api.Citizen.id.not_in(on_course), api.Citizen.status != "ended")
+        .limit(CANDIDATES_MAX + 1)
+    )
     return list(db.session.scalars(stmt))
 
 

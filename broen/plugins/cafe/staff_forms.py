@@ -129,5 +129,4 @@ class PlaceForm(FlaskForm):  # type: ignore[misc]
     session = SelectField(_l("Session"), coerce=optional_int, validate_choice=False)
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """An empty form: a POST with a valid CSRF token is the confirmation."""
+ConfirmForm = api.ConfirmForm

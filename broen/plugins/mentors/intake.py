@@ -76,10 +76,6 @@ START_STATUSES = (MentorStatus.INTERVIEWED, MentorStatus.TRAINED, MentorStatus.A
 _l = api.lazy_gettext
 
 
-class TooMany(MentorError):
-    """The rate limit: too many applications from one address, or to one municipality."""
-
-
 # --- the consent text ------------------------------------------------------------------------------------
 
 
@@ -165,22 +161,6 @@ def _clean(data: ApplicationData) -> dict[str, Any]:
     return {"name": name, "email": email, "about": about, **profile}
 
 
-def _check_rate(db: api.Database, municipality: api.Municipality, source: str, now: datetime) -> None:
-    """Raise `TooMany` when `source` sent `PER_SOURCE_PER_HOUR` applications in the last hour (in any
-    municipality), or `municipality` got `PER_MUNICIPALITY_PER_DAY` in the last day. One query."""
-    refusal = api.public_forms.over_limit(
-        db,
-        Application,
-        municipality,
-        source,
-        now,
-        per_source_per_hour=PER_SOURCE_PER_HOUR,
-        per_municipality_per_day=PER_MUNICIPALITY_PER_DAY,
-    )
-    if refusal is not None:
-        raise TooMany("", refusal)
-
-
 def submit_application(
     db: api.Database,
     municipality: api.Municipality,
@@ -191,19 +171,22 @@ def submit_application(
 ) -> Application:
     """Store a volunteer's application in the intake list, with the consent text they were shown and now.
 
-    Raises `TooMany` (nothing stored) past the rate limit (`_check_rate`). The limit is checked once
-    without a lock (a refusal costs no one a wait) and again under the municipality's row lock before
-    the application is written, so that posts at the same moment cannot slip past it together.
+    Raises `api.public_forms.TooMany` (nothing stored) past the rate limit, checked again under the
+    municipality's row lock (`hold_within_limit`).
     """
     values = _clean(data)
     consent = consent.strip()
     if not consent:
         raise MentorError("consent", _("There is no consent text to agree to."))
-    _check_rate(db, municipality, source, api.utcnow())
-    api.lock_row(db, api.Municipality, municipality.id)
     try:
-        now = api.utcnow()
-        _check_rate(db, municipality, source, now)
+        now = api.public_forms.hold_within_limit(
+            db,
+            Application,
+            municipality,
+            source,
+            per_source_per_hour=PER_SOURCE_PER_HOUR,
+            per_municipality_per_day=PER_MUNICIPALITY_PER_DAY,
+        )
         application = Application(
             municipality_id=municipality.id,
             consent_text=consent,
@@ -456,7 +439,7 @@ def apply() -> ResponseReturnValue:
                 consent=consent,
                 source=api.public_forms.source_of(PURPOSE, request.remote_addr),
             )
-        except TooMany as err:
+        except api.public_forms.TooMany as err:
             page = render_template("mentors/apply_busy.html", message=err.message)
             return page, 429, {"Retry-After": "3600"}
         except MentorError as err:

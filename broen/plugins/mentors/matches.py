@@ -11,9 +11,7 @@ through `services`, and logs which citizen's data it showed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -50,9 +48,7 @@ MEETINGS_PER_PAGE = 10
 LOADS_PER_PAGE = 25
 
 
-def local_date(moment: datetime | None, municipality: api.Municipality) -> date | None:
-    """The day of a stored (UTC) moment in the municipality's time zone."""
-    return moment.astimezone(ZoneInfo(municipality.timezone)).date() if moment is not None else None
+local_date = api.local_date
 
 
 @bp.context_processor

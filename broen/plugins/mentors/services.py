@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,9 +45,7 @@ MIN_DURATION, MAX_DURATION = 5, 600
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 class MentorError(ValueError):
@@ -541,9 +539,7 @@ def set_shared(db: api.Database, match: Match, by: api.User | None, shared: str)
 # --- meetings --------------------------------------------------------------------------------------------
 
 
-def local_today(municipality: api.Municipality) -> date:
-    """Today in the municipality's time zone."""
-    return datetime.now(ZoneInfo(municipality.timezone)).date()
+local_today = api.local_today
 
 
 @dataclass

@@ -119,8 +119,7 @@ class MentorForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hi
         self.contact_forms.data = contact_forms_values(mentor.contact_forms)
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """An empty form: a POST with a valid CSRF token is the press of the button (confirm, pause, ...)."""
+ConfirmForm = api.ConfirmForm
 
 
 class StatusForm(FlaskForm):  # type: ignore[misc]

@@ -148,5 +148,4 @@ class FieldForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hin
         )
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """An empty form: a POST with a valid CSRF token is the press of the button (move, archive, restore)."""
+ConfirmForm = api.ConfirmForm

@@ -28,9 +28,7 @@ MAX_CHOICES = 200
 ROLES = [r.value for r in api.Role]
 
 
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 class FieldError(ValueError):

@@ -53,9 +53,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 KINDS = {kind: label for kind, label in letters.KINDS.items() if kind != ReferralKind.INDIVIDUAL}
 
 
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 class CourseError(ValueError):
@@ -415,8 +413,7 @@ class SessionForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """An empty form: a POST with a valid CSRF token is the confirmation."""
+ConfirmForm = api.ConfirmForm
 
 
 # --- the pages -------------------------------------------------------------------------------------------

@@ -19,9 +19,7 @@ from broen.plugins.relatives.models import GroupCourse, GroupSession
 FEEDS = ("public", "staff")
 
 
-def _(text: str, **values: str) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 def uid(session_id: int) -> str:

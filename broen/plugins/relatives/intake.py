@@ -58,9 +58,7 @@ INTAKE = "relatives_intake"
 _l = api.lazy_gettext
 
 
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 INTAKE_STATUSES = {
@@ -75,10 +73,6 @@ KNOWS_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unsure": _l("I am not sure"),
 @public_bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"intake_statuses": INTAKE_STATUSES, "knows": KNOWS_LABELS}
-
-
-class TooMany(RelativeError):
-    """The rate limit: too many referrals from one address, or to one municipality."""
 
 
 # --- the consent text ------------------------------------------------------------------------------------
@@ -186,37 +180,26 @@ def _clean(data: ReferralData) -> dict[str, Any]:
     }
 
 
-def _check_rate(db: api.Database, municipality: api.Municipality, source: str, now: datetime) -> None:
-    refusal = api.public_forms.over_limit(
-        db,
-        Intake,
-        municipality,
-        source,
-        now,
-        per_source_per_hour=PER_SOURCE_PER_HOUR,
-        per_municipality_per_day=PER_MUNICIPALITY_PER_DAY,
-    )
-    if refusal is not None:
-        raise TooMany("", refusal)
-
-
 def submit_referral(
     db: api.Database, municipality: api.Municipality, data: ReferralData, *, consent: str, source: str
 ) -> Intake:
     """Store a referral from the public form in the intake queue, with the consent text shown and now.
 
-    Raises `RelativeError` naming the field on bad input and `TooMany` past the rate limit (nothing
-    stored). The limit is checked again under the municipality's row lock right before writing, so posts at
-    the same moment cannot slip past it together."""
+    Raises `RelativeError` naming the field on bad input and `api.public_forms.TooMany` past the rate
+    limit, checked again under the municipality's row lock (`hold_within_limit`); nothing is stored."""
     values = _clean(data)
     consent = consent.strip()
     if not consent:
         raise RelativeError("consent", _("There is no consent text to agree to."))
-    _check_rate(db, municipality, source, api.utcnow())
     try:
-        api.lock_row(db, api.Municipality, municipality.id)
-        now = api.utcnow()
-        _check_rate(db, municipality, source, now)
+        now = api.public_forms.hold_within_limit(
+            db,
+            Intake,
+            municipality,
+            source,
+            per_source_per_hour=PER_SOURCE_PER_HOUR,
+            per_municipality_per_day=PER_MUNICIPALITY_PER_DAY,
+        )
         intake = Intake(
             municipality_id=municipality.id,
             consent_text=consent,
@@ -474,7 +457,7 @@ def refer() -> ResponseReturnValue:
                 consent=consent,
                 source=api.public_forms.source_of(PURPOSE, request.remote_addr),
             )
-        except TooMany as err:
+        except api.public_forms.TooMany as err:
             page = render_template("relatives/refer_busy.html", message=err.message)
             return page, 429, {"Retry-After": "3600"}
         except RelativeError as err:
@@ -532,13 +515,10 @@ def _kept_until(found: Intake) -> date:
     return (found.created_at + timedelta(days=KEEP_DAYS)).date()
 
 
-def _candidates(db: api.Database, found: Intake, query: str) -> list[api.Citizen]:
+def _candidates(db: api.Database, query: str) -> list[api.Citizen]:
     """Citizens of the municipality whose name has every word of `query` (at most 20)."""
-    stmt = api.scoped(api.Citizen)
-    for word in query.casefold().split()[:5]:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(api.Citizen.search_name.like(f"%{escaped}%", escape="\\"))
-    return list(db.session.scalars(stmt.order_by(api.Citizen.search_name, api.Citizen.id).limit(20)))
+    words = " ".join(query.split()[:5])
+    return list(db.session.scalars(api.citizens_named(api.current_municipality(), words).limit(20)))
 
 
 def _intake_page(
@@ -550,9 +530,7 @@ def _intake_page(
         if request.method == "GET"
         else request.form.get("q", "")[:100]
     )
-    candidates = (
-        _candidates(db, found, query or found.person_name) if found.status == IntakeStatus.NEW else []
-    )
+    candidates = _candidates(db, query or found.person_name) if found.status == IntakeStatus.NEW else []
     api.audit.record(db, "view", INTAKE, found.id, municipality_id=found.municipality_id)
     if candidates:
         api.audit.record_each(

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -54,9 +53,7 @@ RELATIVE = "relatives_relative"
 REFERRAL = "relatives_referral"
 
 
-def _(text: str, **values: Any) -> str:
-    """`api.gettext`, typed (Flask-Babel ships no type hints)."""
-    return str(api.gettext(text, **values))
+_ = api.gettext
 
 
 class RelativeError(ValueError):
@@ -69,9 +66,7 @@ class RelativeError(ValueError):
         self.message = message
 
 
-def local_today(municipality: api.Municipality) -> date:
-    """Today in the municipality's time zone."""
-    return datetime.now(ZoneInfo(municipality.timezone)).date()
+local_today = api.local_today
 
 
 def _by_id(by: api.User | None) -> int | None:

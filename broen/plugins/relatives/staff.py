@@ -15,9 +15,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -50,9 +49,7 @@ OPEN = "open"
 # --- words and helpers for the templates -----------------------------------------------------------------
 
 
-def local_date(moment: datetime | None, municipality: api.Municipality) -> date | None:
-    """The day of a stored (UTC) moment in the municipality's time zone."""
-    return moment.astimezone(ZoneInfo(municipality.timezone)).date() if moment is not None else None
+local_date = api.local_date
 
 
 def relative_label(relative: Relative, municipality: api.Municipality) -> str:
@@ -203,8 +200,7 @@ class NewRelativeForm(ConsentFields, DetailsFields):
     """The consent first, then the relative."""
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """An empty form: a POST with a valid CSRF token is the press of the button."""
+ConfirmForm = api.ConfirmForm
 
 
 class ReferForm(FlaskForm):  # type: ignore[misc]
