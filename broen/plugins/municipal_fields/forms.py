@@ -7,29 +7,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
 from broen import api
 from broen.plugins.municipal_fields import services
-from broen.plugins.municipal_fields.models import FieldDefinition, FieldType
-from broen.plugins.municipal_fields.services import FieldError, _
+from broen.plugins.municipal_fields.models import FieldDefinition
+from broen.plugins.municipal_fields.services import FieldError, Misfits, _
 
 _l = api.lazy_gettext
 
-TYPE_LABELS = {
-    FieldType.TEXT: _l("Text"),
-    FieldType.LONG_TEXT: _l("Long text"),
-    FieldType.INTEGER: _l("Whole number"),
-    FieldType.DECIMAL: _l("Decimal number"),
-    FieldType.DATE: _l("Date"),
-    FieldType.BOOLEAN: _l("Yes/no"),
-    FieldType.CHOICE: _l("One choice"),
-    FieldType.CHOICES: _l("Several choices"),
-    FieldType.EMAIL: _l("E-mail"),
-    FieldType.PHONE: _l("Phone"),
-    FieldType.URL: _l("Web address"),
-}
+TYPE_LABELS = services.TYPE_LABELS
 ROLE_LABELS = {
     api.Role.ADMIN: _l("Municipality admin"),
     api.Role.COORDINATOR: _l("Coordinator"),
@@ -87,8 +84,7 @@ def _roles_field(label: Any) -> SelectMultipleField:
 
 
 class FieldForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
-    """A field's definition. The key and the type are chosen when the field is made and stay: the edit
-    page deletes those two from its form (`for_edit`)."""
+    """A new field's definition. (The edit page's form is `EditFieldForm`.)"""
 
     key = StringField(
         _l("Key"),
@@ -115,18 +111,11 @@ class FieldForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hin
     edit_roles = _roles_field(_l("Who may fill it in and change it"))
     sensitive = BooleanField(_l("Sensitive"))
 
-    @classmethod
-    def for_edit(cls) -> FieldForm:
-        """The form of the edit page: without the key and the type."""
-        form = cls()
-        del form["key"]
-        del form["type"]
-        return form
-
     def fill(self, definition: FieldDefinition) -> None:
         """Show a field's stored definition (on GET)."""
         for name in ("label_da", "label_en", "help_da", "help_en", "required", "see_roles", "edit_roles"):
             self[name].data = getattr(definition, name)
+        self.type.data = definition.type.value
         self.sensitive.data = definition.sensitive
         self.choices.data = choices_text(definition.choices)
 
@@ -148,4 +137,38 @@ class FieldForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hin
         )
 
 
+#: The two answers to "some values cannot become the new type".
+MISFIT_LABELS = {
+    Misfits.KEEP: _l(
+        "Keep them in an archived copy of the field with the old type, so nothing is lost (the copy can be "
+        "restored or deleted later)"
+    ),
+    Misfits.DELETE: _l("Delete them"),
+}
+
+
+class EditFieldForm(FieldForm):
+    """A field's definition on its edit page: without the key, which stays. The type may change; when some
+    stored values would not convert, the admin chooses what becomes of them (`misfits`), for the counts
+    they were shown (`misfits_seen`, a `services.TypeReport.token`)."""
+
+    misfits = RadioField(
+        _l("The values that cannot be converted"),
+        choices=[SelectChoice(m.value, label) for m, label in MISFIT_LABELS.items()],
+        validate_choice=False,  # the service reads only a choice it knows
+    )
+    misfits_seen = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self["key"]
+
+
 ConfirmForm = api.ConfirmForm
+
+
+class PurgeForm(ConfirmForm):
+    """The confirmation that an archived field's values go for good, with the number of values shown
+    (`seen`): if it changed since, nothing is deleted."""
+
+    seen = HiddenField()

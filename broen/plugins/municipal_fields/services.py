@@ -9,11 +9,12 @@ is the name of the form field it belongs to.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, distinct, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from broen import api
@@ -29,6 +30,22 @@ ROLES = [r.value for r in api.Role]
 
 
 _ = api.gettext
+_l = api.lazy_gettext
+
+#: The types by name, as the admin reads them.
+TYPE_LABELS = {
+    FieldType.TEXT: _l("Text"),
+    FieldType.LONG_TEXT: _l("Long text"),
+    FieldType.INTEGER: _l("Whole number"),
+    FieldType.DECIMAL: _l("Decimal number"),
+    FieldType.DATE: _l("Date"),
+    FieldType.BOOLEAN: _l("Yes/no"),
+    FieldType.CHOICE: _l("One choice"),
+    FieldType.CHOICES: _l("Several choices"),
+    FieldType.EMAIL: _l("E-mail"),
+    FieldType.PHONE: _l("Phone"),
+    FieldType.URL: _l("Web address"),
+}
 
 
 class FieldError(ValueError):
@@ -135,8 +152,9 @@ def _clean_text(name: str, value: str, limit: int, missing: str | None) -> str:
     return value
 
 
-def _clean(data: FieldData) -> dict[str, Any]:
-    """The checks `create_field` and `update_field` share; the cleaned values by attribute."""
+def clean(data: FieldData) -> dict[str, Any]:
+    """The checks `create_field`, `edit_field` and a configuration import share; the cleaned values by
+    attribute."""
     try:
         type_ = FieldType(data.type)
     except ValueError:
@@ -165,7 +183,7 @@ def _check_target(municipality: api.Municipality, target: str) -> None:
         raise FieldError("target", _("Fields cannot be added to this kind of record here."))
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
     if not KEY.match(key):
         raise FieldError(
             "key",
@@ -186,8 +204,8 @@ def create_field(
     municipality's row is locked before the key is checked and the position counted."""
     key = data.key.strip()
     _check_target(municipality, data.target)
-    _check_key(key)
-    values = _clean(data)
+    check_key(key)
+    values = clean(data)
     try:
         api.lock_row(db, api.Municipality, municipality.id)
         taken = db.session.execute(
@@ -251,41 +269,119 @@ def choice_values_in_use(db: api.Database, definition: FieldDefinition, values: 
     return {value: int(n) for value, n in rows}
 
 
+class Misfits(enum.StrEnum):
+    """What becomes of the values that do not convert when a field's type changes."""
+
+    #: Moved, as they are, to an archived copy of the field with the old type (nothing is lost).
+    KEEP = "keep"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class TypeReport:
+    """How many of a field's values (records with a value) cannot become `new_type`."""
+
+    new_type: FieldType
+    failed: int
+    records: int
+
+    @property
+    def token(self) -> str:
+        """What the admin saw, sent back with their choice: the choice holds for exactly these counts."""
+        return f"{self.new_type.value}:{self.failed}"
+
+    def summary(self) -> str:
+        return str(
+            api.ngettext(
+                "%(failed)d of %(num)d value cannot become %(type)s.",
+                "%(failed)d of %(num)d values cannot become %(type)s.",
+                self.records,
+                failed=self.failed,
+                type=TYPE_LABELS[self.new_type],
+            )
+        )
+
+
+class ConversionRefused(FieldError):
+    """A type change that leaves values that do not convert, without the admin's choice of what becomes of
+    them (or with a choice made for other counts than there are now). Nothing was written."""
+
+    def __init__(self, report: TypeReport, message: str) -> None:
+        super().__init__("misfits", message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class FieldEdit:
+    """What `edit_field` did: whether anything changed and, for a new type, how many values were converted,
+    how many did not fit, what became of them, and the archived copy that keeps them."""
+
+    changed: bool
+    converted: int = 0
+    failed: int = 0
+    misfits: Misfits | None = None
+    copy: FieldDefinition | None = None
+
+
 def update_field(db: api.Database, definition: FieldDefinition, by: api.User | None, data: FieldData) -> bool:
-    """Change a field's labels, help, required, choices, roles and sensitivity (at once, for every form
-    from the next request). Its key, target and type stay: a choice value that stored values use cannot
-    be removed. Returns whether anything changed."""
+    """Change a field's labels, help, required, choices, roles and sensitivity, not its type (a
+    `FieldError` on "type": `edit_field` changes types). Returns whether anything changed."""
+    if str(data.type) != definition.type.value:
+        raise FieldError("type", _("The type cannot be changed here."))
+    return edit_field(db, definition, by, data).changed
+
+
+def edit_field(
+    db: api.Database,
+    definition: FieldDefinition,
+    by: api.User | None,
+    data: FieldData,
+    misfits: Misfits | str | None = None,
+    seen: str | None = None,
+) -> FieldEdit:
+    """Change a field's labels, help, required, choices, roles, sensitivity and type (at once, for every
+    form from the next request). Its key and target stay.
+
+    Same type: a choice value that stored values use cannot be removed. A new type: every stored value of
+    the field is converted (`convert`); if some do not fit, `ConversionRefused` says how many, unless
+    `misfits` says what becomes of them and `seen` is the `TypeReport.token` the admin saw (the counts
+    have not changed since). One transaction, with the field's row locked; the values are read in one
+    query and written back with one DELETE and at most one INSERT, however many there are."""
     field_id = definition.id
     if data.target != definition.target:
         raise FieldError("target", _("A field cannot be moved to another kind of record."))
     if data.key.strip() != definition.key:
         raise FieldError("key", _("The key cannot be changed: forms, filters and exports use it."))
-    if str(data.type) != definition.type.value:
-        raise FieldError("type", _("The type cannot be changed here."))
-    values = _clean(data)
-    del values["type"]
+    values = clean(data)
+    new_type: FieldType = values["type"]
     try:
+        if new_type != definition.type:  # a copy may be made: its key is checked under the same lock
+            api.lock_row(db, api.Municipality, definition.municipality_id)
         api.lock_row(db, FieldDefinition, field_id)
         definition = db.session.get_one(FieldDefinition, field_id, populate_existing=True)
-        removed = {c["value"] for c in definition.choices} - {c["value"] for c in values["choices"]}
-        in_use = choice_values_in_use(db, definition, removed)
-        if in_use:
-            value, n = sorted(in_use.items())[0]
-            raise FieldError(
-                "choices",
-                str(
-                    api.ngettext(
-                        "The choice %(value)s cannot be removed: %(num)d record has it.",
-                        "The choice %(value)s cannot be removed: %(num)d records have it.",
-                        n,
-                        value=f'"{value}"',
-                    )
-                ),
-            )
+        old_type = definition.type
+        result = FieldEdit(changed=False)
+        if new_type == old_type:
+            _check_choices_kept(db, definition, values["choices"])
+        else:
+            result = _convert_values(db, definition, by, new_type, values["choices"], misfits, seen)
         changed = [name for name, value in values.items() if getattr(definition, name) != value]
         for name in changed:
             setattr(definition, name, values[name])
-        if changed:
+        if new_type != old_type or changed:
+            conversion = (
+                {
+                    "key": definition.key,
+                    "old_type": old_type.value,
+                    "new_type": new_type.value,
+                    "converted": result.converted,
+                    "not_converted": result.failed,
+                    "misfits": result.misfits.value if result.misfits else None,
+                    "copy_key": result.copy.key if result.copy else None,
+                }
+                if new_type != old_type
+                else {}
+            )
             api.audit.record(
                 db,
                 "update",
@@ -294,12 +390,168 @@ def update_field(db: api.Database, definition: FieldDefinition, by: api.User | N
                 by=by,
                 municipality_id=definition.municipality_id,
                 fields=changed,
+                **conversion,
             )
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return bool(changed)
+    return FieldEdit(bool(changed), result.converted, result.failed, result.misfits, result.copy)
+
+
+def _check_choices_kept(db: api.Database, definition: FieldDefinition, choices: list[dict[str, str]]) -> None:
+    removed = {c["value"] for c in definition.choices} - {c["value"] for c in choices}
+    in_use = choice_values_in_use(db, definition, removed)
+    if in_use:
+        value, n = sorted(in_use.items())[0]
+        raise FieldError(
+            "choices",
+            str(
+                api.ngettext(
+                    "The choice %(value)s cannot be removed: %(num)d record has it.",
+                    "The choice %(value)s cannot be removed: %(num)d records have it.",
+                    n,
+                    value=f'"{value}"',
+                )
+            ),
+        )
+
+
+def _convert_values(
+    db: api.Database,
+    definition: FieldDefinition,
+    by: api.User | None,
+    new_type: FieldType,
+    choices: list[dict[str, str]],
+    misfits: Misfits | str | None,
+    seen: str | None,
+) -> FieldEdit:
+    """Convert the (locked) field's values to `new_type`, or refuse (`ConversionRefused`) before writing."""
+    # Imported here: `convert` uses the form's rules from `values`, which imports this module.
+    from broen.plugins.municipal_fields.convert import convert
+
+    rows = db.session.execute(
+        select(FieldValue.record_id, FieldValue.value)
+        .where(FieldValue.field_id == definition.id)
+        .order_by(FieldValue.id)
+    ).all()
+    stored: dict[int, list[str]] = {}
+    for record_id, value in rows:
+        stored.setdefault(record_id, []).append(value)
+    conversion = convert(stored, new_type, choices)
+    chosen: Misfits | None = None
+    if conversion.failed:
+        report = TypeReport(new_type, len(conversion.failed), conversion.records)
+        try:
+            chosen = Misfits(misfits) if misfits else None
+        except ValueError:
+            chosen = None
+        if chosen is not None and seen != report.token:
+            raise ConversionRefused(
+                report,
+                _("The values changed while you chose: %(summary)s Choose again.", summary=report.summary()),
+            )
+        if chosen is None:
+            if seen == report.token:
+                message = _("Choose what happens to the values that cannot be converted.")
+            else:
+                message = _("%(summary)s Choose what happens to them.", summary=report.summary())
+            raise ConversionRefused(report, message)
+    unchanged = not conversion.failed and all(
+        conversion.converted[record_id] == texts for record_id, texts in stored.items()
+    )
+    copy = None
+    if not unchanged:
+        db.session.execute(delete(FieldValue).where(FieldValue.field_id == definition.id))
+        new_rows = [
+            {
+                "municipality_id": definition.municipality_id,
+                "field_id": definition.id,
+                "record_id": r,
+                "value": v,
+            }
+            for r, texts in conversion.converted.items()
+            for v in texts
+        ]
+        if chosen == Misfits.KEEP:
+            copy = _archived_copy(db, definition, by)
+            new_rows += [
+                {
+                    "municipality_id": definition.municipality_id,
+                    "field_id": copy.id,
+                    "record_id": r,
+                    "value": v,
+                }
+                for r in conversion.failed
+                for v in stored[r]
+            ]
+        if new_rows:
+            db.session.execute(insert(FieldValue), new_rows)
+    return FieldEdit(True, len(conversion.converted), len(conversion.failed), chosen, copy)
+
+
+def _free_key(taken: set[str], key: str) -> str:
+    """The first of "<key>_old", "<key>_old2", ... not in `taken`, shortened to fit a key."""
+    n = 1
+    while True:
+        suffix = "_old" if n == 1 else f"_old{n}"
+        candidate = key[: 40 - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def _before(label: str, language: str, day: str) -> str:
+    with api.force_locale(language):
+        suffix = " (" + _("before %(date)s", date=day) + ")"
+    return label[: MAX_LABEL - len(suffix)].rstrip() + suffix
+
+
+def _archived_copy(db: api.Database, definition: FieldDefinition, by: api.User | None) -> FieldDefinition:
+    """An archived copy of `definition` as it is (old type, choices, roles), under a free key "<key>_old"
+    ("<key>_old2", ...) and the label "<label> (before <date>)". The municipality's row is locked."""
+    taken = set(
+        db.session.scalars(
+            select(FieldDefinition.key).where(
+                FieldDefinition.municipality_id == definition.municipality_id,
+                FieldDefinition.target == definition.target,
+                FieldDefinition.key.like(definition.key[:36] + "%"),
+            )
+        )
+    )
+    municipality = db.session.get_one(api.Municipality, definition.municipality_id)
+    day = api.local_today(municipality).isoformat()
+    copy = FieldDefinition(
+        municipality_id=definition.municipality_id,
+        target=definition.target,
+        key=_free_key(taken, definition.key),
+        label_da=_before(definition.label_da, "da", day),
+        label_en=_before(definition.label_en, "en", day),
+        help_da=definition.help_da,
+        help_en=definition.help_en,
+        type=definition.type,
+        required=False,
+        choices=list(definition.choices),
+        position=definition.position,
+        see_roles=list(definition.see_roles),
+        edit_roles=list(definition.edit_roles),
+        sensitive=definition.sensitive,
+        archived_at=api.utcnow(),
+    )
+    db.session.add(copy)
+    db.session.flush()
+    api.audit.record(
+        db,
+        "create",
+        OBJECT_TYPE,
+        copy.id,
+        by=by,
+        municipality_id=definition.municipality_id,
+        target=definition.target,
+        key=copy.key,
+        copied_from=definition.key,
+    )
+    return copy
 
 
 def move_field(db: api.Database, definition: FieldDefinition, by: api.User | None, up: bool) -> bool:
@@ -377,6 +629,78 @@ def archive_field(db: api.Database, definition: FieldDefinition, by: api.User | 
 def restore_field(db: api.Database, definition: FieldDefinition, by: api.User | None) -> bool:
     """Bring an archived field back, with its values and its place. Returns False if it was not archived."""
     return _set_archived(db, definition, by, False)
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    """How many values a field has: stored rows (several choices: one per choice) and records."""
+
+    values: int
+    records: int
+
+
+class PurgeChanged(FieldError):
+    """The field's values changed since the admin saw how many would go: nothing was deleted."""
+
+    def __init__(self, count: ValueCount) -> None:
+        super().__init__(
+            "field",
+            _("The number of values changed since you looked. Check the new number and confirm again."),
+        )
+        self.count = count
+
+
+def count_values(db: api.Database, definition: FieldDefinition) -> ValueCount:
+    """How many values (rows) of how many records the field has (one query)."""
+    values, records = db.session.execute(
+        select(func.count(FieldValue.id), func.count(distinct(FieldValue.record_id))).where(
+            FieldValue.field_id == definition.id
+        )
+    ).one()
+    return ValueCount(int(values), int(records))
+
+
+def purge_field(
+    db: api.Database, definition: FieldDefinition, by: api.User | None, seen: int | None = None
+) -> ValueCount:
+    """Delete an archived field's values and the field itself, for good (its key is free again); returns
+    how many values of how many records went. Only an archived field (a `FieldError` otherwise); when
+    `seen` (the number of values the admin was shown) differs from the number there is now, nothing is
+    deleted (`PurgeChanged`, with the new count). One transaction with the field's row locked, one audit
+    entry with the key and the counts."""
+    field_id = definition.id
+    try:
+        api.lock_row(db, FieldDefinition, field_id)
+        current = db.session.get(FieldDefinition, field_id, populate_existing=True)
+        if current is None:
+            raise FieldError("field", _("The field was deleted already."))
+        if current.archived_at is None:
+            raise FieldError(
+                "field", _("Archive the field first. Only an archived field's values can be deleted.")
+            )
+        count = count_values(db, current)
+        if seen is not None and seen != count.values:
+            raise PurgeChanged(count)
+        db.session.execute(delete(FieldValue).where(FieldValue.field_id == field_id))
+        api.audit.record(
+            db,
+            "delete",
+            OBJECT_TYPE,
+            field_id,
+            by=by,
+            municipality_id=current.municipality_id,
+            what="municipal_fields_purge",
+            target=current.target,
+            key=current.key,
+            values=count.values,
+            records=count.records,
+        )
+        db.session.delete(current)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return count
 
 
 # --- reads -----------------------------------------------------------------------------------------------

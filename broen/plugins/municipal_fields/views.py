@@ -1,5 +1,6 @@
 """The admin's "Fields" pages (/<municipality>/municipal_fields/): the targets with their fields, a field's
-form (new, edit), reordering, archiving and restoring.
+form (new, edit, with a change of type and the report of the values that would not convert), reordering,
+archiving, restoring, and deleting an archived field's values for good.
 
 Every page is for the municipality's admins only, reads rows only through `api.scoped` /
 `api.get_scoped_or_404` (another municipality's ids answer 404) and writes only through `services`.
@@ -20,10 +21,20 @@ from broen.plugins.municipal_fields.forms import (
     ROLE_LABELS,
     TYPE_LABELS,
     ConfirmForm,
+    EditFieldForm,
     FieldForm,
+    PurgeForm,
 )
-from broen.plugins.municipal_fields.models import CHOICE_TYPES, FieldDefinition
-from broen.plugins.municipal_fields.services import FieldError, _
+from broen.plugins.municipal_fields.models import CHOICE_TYPES, FieldDefinition, FieldType
+from broen.plugins.municipal_fields.services import (
+    ConversionRefused,
+    FieldEdit,
+    FieldError,
+    Misfits,
+    PurgeChanged,
+    TypeReport,
+    _,
+)
 
 bp = Blueprint("municipal_fields", __name__, template_folder="templates")
 
@@ -77,7 +88,11 @@ def index() -> ResponseReturnValue:
 
 
 def _form_page(
-    form: FieldForm, target: api.FieldTarget, definition: FieldDefinition | None, status: int
+    form: FieldForm,
+    target: api.FieldTarget,
+    definition: FieldDefinition | None,
+    status: int,
+    report: TypeReport | None = None,
 ) -> ResponseReturnValue:
     return render_template(
         "municipal_fields/form.html",
@@ -86,6 +101,7 @@ def _form_page(
         definition=definition,
         type_labels=TYPE_LABELS,
         choice_types=[t.value for t in CHOICE_TYPES],
+        report=report,
     ), status
 
 
@@ -121,19 +137,73 @@ def edit_field(field_id: int) -> ResponseReturnValue:
     target = _target(definition.target) or api.FieldTarget(
         definition.target, definition.target, definition.target
     )
-    form = FieldForm.for_edit()
+    form = EditFieldForm()
     if request.method == "GET":
         form.fill(definition)
+    report = None
     if form.validate_on_submit():
         try:
-            data = form.data_for(definition.target, definition.key, definition.type.value)
-            changed = services.update_field(db, definition, api.current_user(), data)
+            data = form.data_for(definition.target, definition.key, form.type.data or "")
+            edit = services.edit_field(
+                db,
+                definition,
+                api.current_user(),
+                data,
+                misfits=form.misfits.data or None,
+                seen=form.misfits_seen.data or None,
+            )
+        except ConversionRefused as err:
+            report = err.report
+            form.misfits_seen.data = report.token
+            api.field_error(form, err, "misfits")
         except FieldError as err:
             api.field_error(form, err, "label_da")
         else:
-            flash(_("The changes are saved.") if changed else _("Nothing was changed."), "success")
+            flash(_saved(edit, data.type), "success")
             return redirect(url_for("municipal_fields.index", _anchor=f"target-{target.key}"))
-    return _form_page(form, target, definition, 400 if request.method == "POST" else 200)
+    return _form_page(form, target, definition, 400 if request.method == "POST" else 200, report)
+
+
+def _saved(edit: FieldEdit, type_: FieldType | str) -> str:
+    """The message after an edit: for a new type, how many values were converted and what became of
+    those that did not fit."""
+    if not edit.changed:
+        return _("Nothing was changed.")
+    if edit.misfits is None and not edit.converted:
+        return _("The changes are saved.")
+    parts = [
+        str(
+            api.ngettext(
+                "The changes are saved. %(num)d value was converted to %(type)s.",
+                "The changes are saved. %(num)d values were converted to %(type)s.",
+                edit.converted,
+                type=TYPE_LABELS[FieldType(type_)],
+            )
+        )
+    ]
+    if edit.misfits == Misfits.KEEP and edit.copy is not None:
+        parts.append(
+            str(
+                api.ngettext(
+                    "%(num)d value that did not fit is kept in the archived field %(label)s (%(key)s).",
+                    "%(num)d values that did not fit are kept in the archived field %(label)s (%(key)s).",
+                    edit.failed,
+                    label=edit.copy.label(api.language_of(api.current_user())),
+                    key=edit.copy.key,
+                )
+            )
+        )
+    elif edit.misfits == Misfits.DELETE:
+        parts.append(
+            str(
+                api.ngettext(
+                    "%(num)d value that did not fit was deleted.",
+                    "%(num)d values that did not fit were deleted.",
+                    edit.failed,
+                )
+            )
+        )
+    return " ".join(parts)
 
 
 @bp.route("/<int:field_id>/move/<any(up, down):direction>", methods=["POST"])
@@ -171,3 +241,48 @@ def restore_field(field_id: int) -> ResponseReturnValue:
     if services.restore_field(db, definition, api.current_user()):
         flash(_("The field is back in the forms, with its values."), "success")
     return redirect(url_for("municipal_fields.index", _anchor=f"field-{field_id}"))
+
+
+@bp.route("/<int:field_id>/purge", methods=["GET", "POST"])
+@api.require_role(api.Role.ADMIN)
+def purge_field(field_id: int) -> ResponseReturnValue:
+    """Delete an archived field's values, and the field, for good: after a confirmation that says how
+    many values go. An active field is refused (archive it first)."""
+    db = api.db()
+    definition = api.get_scoped_or_404(db, FieldDefinition, field_id)
+    target = definition.target
+    form = PurgeForm()
+    problem = None
+    count = None
+    if form.validate_on_submit():
+        try:
+            seen = int(form.seen.data or "")
+        except ValueError:
+            seen = -1  # not what was shown: show the page again
+        try:
+            gone = services.purge_field(db, definition, api.current_user(), seen)
+        except PurgeChanged as err:
+            problem, count = err.message, err.count
+        except FieldError as err:
+            problem = err.message
+        else:
+            flash(
+                api.ngettext(
+                    "The field is deleted, with its %(num)d value.",
+                    "The field is deleted, with its %(num)d values.",
+                    gone.values,
+                ),
+                "success",
+            )
+            return redirect(url_for("municipal_fields.index", _anchor=f"target-{target}"))
+    if count is None:
+        count = services.count_values(db, definition)
+    form.seen.data = str(count.values)
+    return render_template(
+        "municipal_fields/purge.html",
+        form=form,
+        definition=definition,
+        count=count,
+        several=definition.type == FieldType.CHOICES,
+        problem=problem,
+    ), 400 if request.method == "POST" else 200

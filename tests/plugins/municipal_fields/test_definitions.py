@@ -222,7 +222,7 @@ def test_editing_relabels_at_once_and_refuses_to_drop_a_choice_in_use(
     url = f"{BASE}/{field_id}/edit"
     html = client.get(url).get_data(as_text=True)
     assert "a | A | A\nb | B | B\nc | C | C" in html and 'name="key"' not in html
-    edit = {**FORM, "label_en": "Level", "see_roles": ["admin"], "edit_roles": []}
+    edit = {**FORM, "type": "choices", "label_en": "Level", "see_roles": ["admin"], "edit_roles": []}
     response = client.submit(url, {**edit, "choices": "a | A | A\nc | C | C"})
     assert response.status_code == 400
     assert 'Choices: The choice "b" cannot be removed: 2 records have it.' in text_of(response)
