@@ -27,8 +27,17 @@ from broen.calendar.views import feed_links as _feed_links
 from broen.core import audit, mail, public_forms
 from broen.core.citizens.forms import ConfirmForm
 from broen.core.citizens.services import CitizenData, CitizenError, add_citizen, citizens_named
+from broen.core.configuration import ConfigurationError
 from broen.core.db import Base, Database, UTCDateTime, current_db, lock_row, utcnow
 from broen.core.exports import csv_cell
+from broen.core.extra_columns import (
+    ListColumn,
+    ListOptions,
+    ListValues,
+    extra_conditions,
+    extra_values,
+    list_options,
+)
 from broen.core.extra_fields import (
     ExtraFact,
     ExtraField,
@@ -38,8 +47,7 @@ from broen.core.extra_fields import (
     save_extras,
 )
 from broen.core.hookspecs import hookimpl
-from broen.core.i18n import LANGUAGES as _LANGUAGES
-from broen.core.i18n import WEEKDAYS
+from broen.core.i18n import WEEKDAYS, language_of
 from broen.core.invitations import (
     InvitationError,
     InvitationSubject,
@@ -105,14 +113,6 @@ def plugin_enabled(plugin: str, municipality: Municipality) -> bool:
     return enabled
 
 
-def language_of(user: User | None) -> str:
-    """The language to write to `user` in ("da" or "en"), e.g. an e-mail rendered under Flask-Babel's
-    `force_locale`: their own choice, or the installation's default when there is no user."""
-    if user is not None and user.language in _LANGUAGES:
-        return user.language
-    return str(current_app.config["BROEN"].broen.default_language)
-
-
 def new_calendar_link(user: User) -> dict[str, str]:
     """Make `user` a new personal calendar link (any earlier one stops working; audited, committed) and
     return it as "https" and "webcal" URLs and "qr" (a data: URI of a QR code of the https link). Only
@@ -154,6 +154,7 @@ __all__ = [
     "CitizenData",
     "CitizenError",
     "CitizenPanel",
+    "ConfigurationError",
     "ConfirmForm",
     "Database",
     "ExtraFact",
@@ -163,6 +164,9 @@ __all__ = [
     "Invitation",
     "InvitationError",
     "InvitationSubject",
+    "ListColumn",
+    "ListOptions",
+    "ListValues",
     "MenuItem",
     "Municipality",
     "Page",
@@ -182,8 +186,10 @@ __all__ = [
     "current_role",
     "current_user",
     "db",
+    "extra_conditions",
     "extra_facts",
     "extra_form",
+    "extra_values",
     "feed_view",
     "field_error",
     "field_targets",
@@ -198,6 +204,7 @@ __all__ = [
     "invite_subject",
     "language_of",
     "lazy_gettext",
+    "list_options",
     "local_date",
     "local_today",
     "lock_row",

@@ -9,6 +9,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from broen.admin.configuration import ConfigurationView
 from broen.admin.views import (
     AuditView,
     IndexView,
@@ -41,6 +42,7 @@ def init_admin(app: Flask, db: Database, plugins: PluginRegistry) -> Admin:
         admin.add_view(UserView(User, db.session, name=_l("Users")))
         admin.add_view(MembershipView(Membership, db.session, name=_l("Roles")))
         admin.add_view(PluginsView(name=_l("Plugins"), endpoint="plugins"))
+        admin.add_view(ConfigurationView(name=_l("Configuration"), endpoint="configuration"))
         admin.add_view(AuditView(AuditEntry, db.session, name=_l("Audit log")))
         plugins.register_admin_views(admin, db.session)
     # Admin forms carry Flask-Admin's own SecureForm token; Flask-WTF's global check would reject it.

@@ -103,6 +103,83 @@ def demo_command() -> None:
     )
 
 
+@click.group("config")
+def config_group() -> None:
+    """A municipality's configuration (plugins on or off, their settings, fields) as a TOML file."""
+
+
+def _municipality(slug: str) -> Any:
+    from sqlalchemy import select
+
+    from broen.core.models import Municipality
+
+    found = current_app.extensions["broen.db"].session.scalar(
+        select(Municipality).where(Municipality.slug == slug)
+    )
+    if found is None:
+        raise click.ClickException(f"no municipality with the short name {slug!r}")
+    return found
+
+
+@config_group.command("export")
+@click.argument("municipality")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, writable=True))
+def config_export(municipality: str, file: str | None) -> None:
+    """Write MUNICIPALITY's configuration to FILE (default: the standard output)."""
+    from broen.core import configuration
+
+    db = current_app.extensions["broen.db"]
+    found = _municipality(municipality)
+    try:
+        text = configuration.export_configuration(db, found)
+    except configuration.ConfigurationError as exc:
+        raise click.ClickException("; ".join(exc.problems)) from None
+    configuration.record_export(db, found, None)
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    Path(file).write_text(text, encoding="utf-8")
+    click.echo(f"Wrote the configuration of {found.name} to {file}.", err=True)
+
+
+@config_group.command("import")
+@click.argument("municipality")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+def config_import(municipality: str, file: str, dry_run: bool) -> None:
+    """Import FILE into MUNICIPALITY (preview first with --dry-run). Nothing changes if anything is wrong."""
+    from broen.core import configuration
+
+    db = current_app.extensions["broen.db"]
+    found = _municipality(municipality)
+    with open(file, "rb") as handle:
+        data = handle.read(configuration.MAX_BYTES + 1)
+    try:
+        if dry_run:
+            plan = configuration.plan_import(db, found, data, None)
+        else:
+            plan = configuration.apply_import(db, found, data, None)
+    except configuration.ConfigurationError as exc:
+        plan = configuration.Plan(problems=exc.problems)
+    if plan.problems:
+        raise click.ClickException(
+            "the file cannot be imported; nothing was changed:\n"
+            + "\n".join(f"  - {p}" for p in plan.problems)
+        )
+    for change in plan.plugins:
+        state = "turned on" if change.turned_on else "turned off" if change.turned_off else None
+        what = [state] if state else []
+        if change.settings:
+            what.append("settings changed: " + ", ".join(change.settings))
+        summary = "; ".join(what) or ("on" if change.enabled else "off")
+        click.echo(f"{change.title} ({change.name}): {summary}")
+        for line in change.lines:
+            click.echo(f"  - {line}")
+    for note in plan.notes:
+        click.echo(note)
+    click.echo("Dry run: nothing was changed." if dry_run else f"Imported into {found.name}.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -116,7 +193,7 @@ def serve(host: str, port: int) -> None:
 
 def register(app: Flask) -> None:
     """Add broen's commands (and every plugin's, through `broen_cli`) to `app.cli`."""
-    for command in (db_group, create_admin, demo_command, serve):
+    for command in (db_group, config_group, create_admin, demo_command, serve):
         app.cli.add_command(command)
     app.extensions["broen.plugins"].call_each("broen_cli", group=app.cli)
 

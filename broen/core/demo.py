@@ -1,7 +1,8 @@
 """Demo data: Silkeborg and Norddjurs with made-up Danish staff and citizens.
 
 Everything is created through the same service functions the UI uses, so the demo shows real rules
-at work (audit entries included). Running it again leaves existing demo data alone.
+at work (audit entries included); each municipality gets its preset (broen/presets/<slug>.toml) through the
+same import an admin uses. Running it again leaves existing demo data alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from broen.core import accounts
+from broen.core import accounts, configuration
 from broen.core.citizens.services import CitizenData, create_citizen
 from broen.core.db import Database
 from broen.core.models import Citizen, CitizenStatus, Municipality, Role, User
@@ -134,6 +135,10 @@ def create_demo(
         municipality = accounts.create_municipality(db, slug, name)
         for plugin in plugins.names:
             accounts.set_plugin_enabled(db, municipality, plugin, True)
+        if slug in configuration.preset_names():
+            # The municipality's own fields and settings, through the same door as an admin's import.
+            configuration.apply_import(db, municipality, configuration.preset(slug), None)
+            echo(f"  applied the {slug}.toml preset")
         users: list[tuple[User, Role]] = []
         for email, person, role in staff:
             if role == Role.PARTICIPANT:

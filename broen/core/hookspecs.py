@@ -31,8 +31,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from flask import Blueprint, Flask
+    from sqlalchemy import ColumnElement
 
     from broen.calendar.events import CalendarEvent
+    from broen.core.extra_columns import ListColumn, ListValues
     from broen.core.extra_fields import ExtraFact, ExtraField
     from broen.core.models import Citizen, Invitation, Municipality, User
     from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
@@ -171,6 +173,50 @@ def broen_extra_facts(  # type: ignore[empty-body]
 
 
 @hookspec
+def broen_list_columns(  # type: ignore[empty-body]
+    municipality: Municipality, target: str, user: User
+) -> Sequence[ListColumn]:
+    """*Per municipality.* Return the extra columns `user` may add to a list of records of `target`.
+
+    Called when such a list or its export is built (`api.list_options`, e.g. the citizen list). Return a
+    list of `ListColumn(name, label, sensitive, filter, options)`: `name` starts with your plugin's name
+    ("<plugin>__<key>"); `filter` is None, "text", "choice" (with `options`), "number" or "date". A
+    sensitive column is shown only when the user chooses it, and exported only then.
+    """
+
+
+@hookspec
+def broen_list_values(  # type: ignore[empty-body]
+    municipality: Municipality, target: str, columns: Sequence[str], record_ids: Sequence[int], user: User
+) -> Sequence[ListValues]:
+    """*Per municipality.* Return the texts of your chosen extra columns for the records of a list.
+
+    Called once per page of a list (and once per export) with the chosen columns' names (yours and other
+    plugins': take yours) and the records' ids (`api.extra_values`). Return a list of
+    `ListValues(column, values)`, `values` mapping record id to plain text. Use a fixed number of queries
+    however many records and columns; audit sensitive values you show.
+    """
+
+
+@hookspec
+def broen_list_conditions(  # type: ignore[empty-body]
+    municipality: Municipality,
+    target: str,
+    id_column: Any,
+    filters: Mapping[str, Any],
+    user: User,
+) -> Sequence[ColumnElement[bool]]:
+    """*Per municipality.* Return SQL conditions on `id_column` for your extra columns' filters.
+
+    Called when a list or its export is filtered by extra columns (`api.extra_conditions`). `filters` maps
+    a column's name (yours and other plugins': take yours) to the parsed filter: the text or the chosen
+    option's value for "text" and "choice", a (from, to) pair of `Decimal`s or `date`s (None: open) for
+    "number" and "date". Return a list of SQLAlchemy conditions on `id_column`, e.g.
+    `id_column.in_(select(MyValue.record_id).where(...))`, which the list adds to its query.
+    """
+
+
+@hookspec
 def broen_calendar_events(  # type: ignore[empty-body]
     municipality: Municipality, feed: str, viewer: User | None, start: datetime, end: datetime
 ) -> Sequence[CalendarEvent]:
@@ -209,6 +255,39 @@ def broen_demo_data(municipality: Municipality, staff: Sequence[User], citizens:
     mentors, a participant) and its made-up citizens (`citizens`) exist and every plugin is turned on.
     Make everything through your own services, so the demo shows the real rules at work; use dates
     relative to today, so the demo looks alive whenever it is run. Return nothing.
+    """
+
+
+@hookspec
+def broen_export_configuration(municipality: Municipality) -> Mapping[str, Any] | None:
+    """*Per municipality.* Return your plugin's own part of the municipality's configuration file, or None.
+
+    Called when a municipality's configuration is exported (the admin's "Configuration" page, `broen
+    config export`), for each plugin that is on there. Return a mapping of TOML-safe values (text, numbers,
+    true/false, dates, lists and mappings of them; never None) without the keys `enabled` and `settings`,
+    which broen writes itself: it becomes the rest of the plugin's `[plugins.<name>]` table. Export
+    definitions a municipality set up (fields, categories), never personal data. A plugin that raises stops
+    the export: a configuration file is never written with a part missing.
+    """
+
+
+@hookspec
+def broen_import_configuration(  # type: ignore[empty-body]
+    municipality: Municipality, section: Mapping[str, Any], user: User | None, apply: bool
+) -> Sequence[str]:
+    """*Per municipality.* Check, and with `apply` true write, your part of an imported configuration file.
+
+    Called when a configuration file is previewed (`apply` false) and imported (`apply` true) into a
+    municipality (the admin's "Configuration" page, `broen config import`, the presets of `broen demo`), for
+    each plugin the file names and turns on, even one that was off: the file's plugin states and settings
+    are in the session already, so `api.field_targets` and `api.plugin_settings` answer as they will be.
+    `section` is the plugin's `[plugins.<name>]` table without `enabled` and `settings` (empty if it has
+    nothing else); `user` is None for the command line and the demo. Return plain-language lines in the
+    user's language saying what would change (or changed). Check everything first and raise
+    `api.ConfigurationError(problems)`, one line per problem naming its place inside `section`
+    (`"fields[3].choices: Give at most 200 choices."`; broen puts `plugins.<name>.` in front): nothing is
+    written. With `apply` true, write in the caller's transaction and do not commit: broen commits the
+    whole import at once, or rolls all of it back if any plugin raises.
     """
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, lazy_gettext
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from broen.core.models import User
 
 LANGUAGES = ("da", "en")
 #: The days of the week, Monday first (as `date.weekday()` counts them), translated when shown.
@@ -46,3 +50,11 @@ def init_app(app: Flask) -> None:
     # A Babel of its own per app: Flask-Babel caches translations on it, and apps with other plugins
     # (each may bring a catalogue) must not share that cache.
     Babel().init_app(app, locale_selector=select_locale)
+
+
+def language_of(user: User | None) -> str:
+    """The language to write to `user` in ("da" or "en"), e.g. an e-mail rendered under Flask-Babel's
+    `force_locale`: their own choice, or the installation's default when there is no user."""
+    if user is not None and user.language in LANGUAGES:
+        return str(user.language)
+    return str(current_app.config["BROEN"].broen.default_language)

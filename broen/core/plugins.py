@@ -24,12 +24,13 @@ from typing import Any
 
 import pluggy
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from broen.calendar.events import CalendarEvent
 from broen.core import hookspecs
 from broen.core.db import Database
+from broen.core.extra_columns import ListColumn, ListValues
 from broen.core.extra_fields import ExtraFact, ExtraField
 from broen.core.models import Municipality, PluginState
 from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
@@ -53,6 +54,9 @@ ITEM_TYPES: Mapping[str, type] = {
     "broen_field_targets": FieldTarget,
     "broen_extra_fields": ExtraField,
     "broen_extra_facts": ExtraFact,
+    "broen_list_columns": ListColumn,
+    "broen_list_values": ListValues,
+    "broen_list_conditions": ColumnElement,
 }
 #: Setting types a default may have: JSON's own, plus the ones stored as ISO strings and read back.
 _SETTING_TYPES = (str, int, float, bool, list, dict, date, time, Decimal)
@@ -256,6 +260,12 @@ class PluginRegistry:
         if cache is not None:
             cache[municipality.id] = names
         return names
+
+    def forget_enabled(self, municipality_id: int) -> None:
+        """Drop this request's cached answer of `enabled_names` for a municipality, after a write in the
+        request turned its plugins on or off (or undid that)."""
+        if has_request_context():
+            request.environ.get("broen.enabled_plugins", {}).pop(municipality_id, None)
 
     def is_enabled(self, name: str, municipality: Municipality) -> bool:
         return name in self.enabled_names(municipality)

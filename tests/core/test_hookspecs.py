@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 
 from broen import api
-from broen.core import accounts, hookspecs, invitations
+from broen.core import accounts, configuration, hookspecs, invitations
 from broen.core.migrate import upgrade
 from broen.core.models import Role
 from tests.conftest import EXAMPLE_PLUGIN, Client, World, make_app
@@ -143,6 +143,13 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
             {"name": "Recorded Citizen", "status": "intake", "recorder__note": "hi"},
         )
         assert made.status_code == 302, made.get_data(as_text=True)
+        # The citizen list with the recorder's column chosen and filtered by (broen_list_columns,
+        # _conditions, _values): only the citizen whose note matches is listed, with the note.
+        listed = client.get(
+            "/silkeborg/citizens/", query_string={"cols": "recorder__note", "recorder__note": "hi"}
+        ).get_data(as_text=True)
+        assert "Recorded Citizen" in listed and '<td data-title="Recorder note">hi</td>' in listed
+        assert len(re.findall(r'href="/silkeborg/citizens/\d+"', listed)) == 1
         # The municipal fields plugin asks which records may have fields (broen_field_targets).
         with app.test_request_context("/silkeborg/"):
             keys = [t.key for t in api.field_targets(world.municipalities["silkeborg"])]
@@ -164,6 +171,12 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
             {"email": "recorded@example.dk", "password": password, "confirm": password},
         )
         assert accepted.status_code == 302 and recorder.linked, accepted.get_data(as_text=True)
+        # An admin exports Silkeborg's configuration and previews importing it again
+        # (broen_export_configuration, broen_import_configuration).
+        with app.app_context():
+            silkeborg = world.municipalities["silkeborg"]
+            exported = configuration.export_configuration(db, silkeborg)
+            assert configuration.plan_import(db, silkeborg, exported, None).problems == []
     finally:
         app.extensions["broen.db"].dispose()
     recorder.calls += demo_calls(tmp_path)

@@ -15,6 +15,7 @@ from flask_admin.model import BaseModelView
 from sqlalchemy import func, select
 
 from broen import api
+from broen.admin.configuration import ConfigurationView
 from broen.admin.views import IndexView, PluginsView
 from broen.core import accounts
 from broen.core.models import AuditEntry, Citizen, Role
@@ -188,7 +189,7 @@ def admin_requests(
     view = routes.admin_view(app, rule.endpoint)
     path, _ = routes.fill(app, world, rule)
     form = forged_form(app, world, token)
-    if isinstance(view, (IndexView, PluginsView)):
+    if isinstance(view, (IndexView, PluginsView, ConfigurationView)):
         return [(m, path, form) for m in routes.methods(rule)]
     assert isinstance(view, BaseModelView), f"{rule.endpoint}: teach this walk about {type(view).__name__}"
     ids = target_ids[view.model]

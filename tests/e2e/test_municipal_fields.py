@@ -1,6 +1,7 @@
 """Municipal fields from end to end in chromium: Norddjurs's admin adds a required one-choice field to
 citizens under "Fields"; a Norddjurs coordinator who leaves it empty sees the error on that field, then
-chooses, saves and sees the value on the citizen's page; Silkeborg's new-citizen form has no such field."""
+chooses, saves and sees the value on the citizen's page, and finds the citizen in the list by it, with the
+field as a column; Silkeborg's new-citizen form has no such field."""
 
 from __future__ import annotations
 
@@ -96,13 +97,24 @@ def test_an_admin_adds_a_required_choice_and_a_coordinator_fills_it_in(
         expect(own.get_by_label("Name", exact=True)).to_have_value(f"Fielda{tag} Person")
         own_check("the new-citizen form with the field's error")
         field.select_option(label="Sickness benefit")
-        own.get_by_role("list", name=f"Support {tag}").get_by_label("Computers").check()
+        own.get_by_role("group", name=f"Support {tag}").get_by_label("Computers").check()
         own.get_by_role("button", name="Save").click()
         expect(own.get_by_role("heading", level=1)).to_contain_text(f"Fielda{tag} Person")
         expect(own.locator("dl.broen-facts")).to_contain_text(label)
         expect(own.locator("dl.broen-facts dd").filter(has_text="Sickness benefit")).to_be_visible()
         expect(own.locator("dl.broen-facts dd").filter(has_text="Computers")).to_be_visible()
         own_check("the citizen page with the field's value")
+
+        # In the citizen list the field is a column to choose and a filter.
+        own.goto("/norddjurs/citizens/")
+        own.get_by_text("More columns and filters").click()
+        own.get_by_role("group", name="Show columns").get_by_label(label).check()
+        own.get_by_role("group", name="Filter by").get_by_label(label).select_option(label="Sickness benefit")
+        own.get_by_role("button", name="Find").last.click()
+        row = own.get_by_role("row").filter(has_text=f"Fielda{tag} Person")
+        expect(row).to_contain_text("Sickness benefit")
+        expect(own.locator("thead th", has_text=label)).to_have_count(1)
+        own_check("the citizen list with a field's column and filter")
 
     # Silkeborg's coordinator's new-citizen form does not show it.
     with another_person(browser, viewport, live_server) as (other, _other_check):

@@ -32,6 +32,8 @@ class Recorder:
         self.extra: dict[tuple[str, int], str] = {}
         self.refuse_value = "refused"
         self.fail_saving: Exception | None = None
+        #: What to raise while an imported configuration is written (`apply=True`).
+        self.fail_importing: Exception | None = None
 
     def hooks_for(self, slug: str | None) -> set[str]:
         return {hook for hook, where in self.calls if where == slug}
@@ -107,6 +109,31 @@ class Recorder:
         return [api.ExtraFact("Recorder note", self.extra.get((target, record_id), ""))]
 
     @api.hookimpl
+    def broen_list_columns(
+        self, municipality: api.Municipality, target: str, user: api.User
+    ) -> list[api.ListColumn]:
+        self.calls.append(("broen_list_columns", municipality.slug))
+        return [api.ListColumn(f"{self.name}__note", "Recorder note", filter="text")]
+
+    @api.hookimpl
+    def broen_list_values(
+        self, municipality: api.Municipality, target: str, columns: Any, record_ids: Any, user: api.User
+    ) -> list[api.ListValues]:
+        self.calls.append(("broen_list_values", municipality.slug))
+        values = {rid: self.extra.get((target, rid), "") for rid in record_ids}
+        return [api.ListValues(f"{self.name}__note", values)]
+
+    @api.hookimpl
+    def broen_list_conditions(
+        self, municipality: api.Municipality, target: str, id_column: Any, filters: Any, user: api.User
+    ) -> list[Any]:
+        self.calls.append(("broen_list_conditions", municipality.slug))
+        wanted = str(filters.get(f"{self.name}__note", ""))
+        return [
+            id_column.in_([rid for (t, rid), note in self.extra.items() if t == target and wanted in note])
+        ]
+
+    @api.hookimpl
     def broen_calendar_events(
         self,
         municipality: api.Municipality,
@@ -143,6 +170,24 @@ class Recorder:
         self, municipality: api.Municipality, staff: list[api.User], citizens: list[api.Citizen]
     ) -> None:
         self.calls.append(("broen_demo_data", municipality.slug))
+
+    @api.hookimpl
+    def broen_export_configuration(self, municipality: api.Municipality) -> dict[str, Any]:
+        self.calls.append(("broen_export_configuration", municipality.slug))
+        return {"note": "recorded"}
+
+    @api.hookimpl
+    def broen_import_configuration(
+        self, municipality: api.Municipality, section: Any, user: api.User | None, apply: bool
+    ) -> list[str]:
+        self.calls.append(("broen_import_configuration", municipality.slug))
+        if self.fail_importing is not None and apply:
+            raise self.fail_importing
+        if set(section) - {"note"}:
+            raise api.ConfigurationError(
+                [f"{key}: not a recorder key" for key in sorted(set(section) - {"note"})]
+            )
+        return [f"Recorder note: {section.get('note', '')}"]
 
     @api.hookimpl
     def broen_cli(self, group: click.Group) -> None:

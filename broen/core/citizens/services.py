@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from broen.core import audit
 from broen.core.db import Database
@@ -57,18 +57,24 @@ class CitizenData:
 
 @dataclass(frozen=True)
 class CitizenFilter:
-    """What a staff member searches for: words of the name, a status, a contact person."""
+    """What a staff member searches for: words of the name, a status, a contact person, and the plugins'
+    extra filters (`conditions` on `Citizen.id`, from `extra_columns.extra_conditions`; `extra` names them)."""
 
     query: str = ""
     status: CitizenStatus | None = None
     contact_person_id: int | None = None
+    conditions: tuple[ColumnElement[bool], ...] = ()
+    extra: tuple[str, ...] = ()
 
     def audit_details(self) -> dict[str, object]:
-        return {
+        details: dict[str, object] = {
             "query": self.query,
             "status": self.status.value if self.status else None,
             "contact_person_id": self.contact_person_id,
         }
+        if self.extra:
+            details["extra_filters"] = list(self.extra)
+        return details
 
 
 def contact_people(db: Database, municipality: Municipality) -> list[User]:
@@ -218,6 +224,8 @@ def _matching(municipality: Municipality, flt: CitizenFilter) -> Select[Citizen]
         stmt = stmt.where(Citizen.status == flt.status)
     if flt.contact_person_id is not None:
         stmt = stmt.where(Citizen.contact_person_id == flt.contact_person_id)
+    if flt.conditions:
+        stmt = stmt.where(*flt.conditions)
     return stmt
 
 

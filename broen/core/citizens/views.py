@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from broen.core import extra_fields, invitations
+from broen.core import extra_columns, extra_fields, invitations
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
 from broen.core.db import current_db
@@ -30,7 +30,7 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _filter_from_args() -> services.CitizenFilter:
+def _filter_from_args(options: extra_columns.ListOptions) -> services.CitizenFilter:
     """The search in the query string; anything unknown is ignored rather than an error."""
     status_arg = request.args.get("status", "")
     contact = _int_arg("contact")
@@ -40,6 +40,8 @@ def _filter_from_args() -> services.CitizenFilter:
         query=request.args.get("q", "")[:100].strip(),
         status=CitizenStatus(status_arg) if status_arg in CitizenStatus._value2member_map_ else None,
         contact_person_id=contact,
+        conditions=tuple(extra_columns.extra_conditions("citizen", Citizen.id, options.filters)),
+        extra=tuple(options.filters),
     )
 
 
@@ -48,8 +50,18 @@ def _filter_from_args() -> services.CitizenFilter:
 def index() -> ResponseReturnValue:
     db = current_db()
     municipality = current_municipality()
-    flt = _filter_from_args()
+    options = extra_columns.list_options("citizen")
+    flt = _filter_from_args(options)
     page = services.find_citizens(db, municipality, current_user, flt, page=requested_page())
+    values = extra_columns.extra_values(
+        "citizen", [c.name for c in options.shown], [c.id for c in page.items]
+    )
+    args = {
+        "q": flt.query,
+        "status": flt.status.value if flt.status else "",
+        "contact": flt.contact_person_id or "",
+        **options.query_args(),
+    }
     return render_template(
         "citizens/index.html",
         page=page,
@@ -58,16 +70,23 @@ def index() -> ResponseReturnValue:
         contact=flt.contact_person_id,
         statuses=STATUS_LABELS,
         contact_people=services.contact_people(db, municipality),
+        options=options,
+        values=values,
+        args=args,
     )
 
 
 @bp.route("/export.csv")
 @require_role(*STAFF_ROLES)
 def export() -> ResponseReturnValue:
-    """The citizens matching the current search as CSV (semicolons and a BOM, as Danish Excel expects)."""
+    """The citizens matching the current search as CSV (semicolons and a BOM, as Danish Excel expects), with
+    the plugins' extra columns: those that are not sensitive, and the sensitive ones chosen in the list."""
+    options = extra_columns.list_options("citizen")
     citizens = services.export_citizens(
-        current_db(), current_municipality(), current_user, _filter_from_args()
+        current_db(), current_municipality(), current_user, _filter_from_args(options)
     )
+    extra = options.exported()
+    values = extra_columns.extra_values("citizen", [c.name for c in extra], [c.id for c in citizens])
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(
@@ -82,6 +101,7 @@ def export() -> ResponseReturnValue:
             _("Flex job approved"),
             _("Flex job approved on"),
             _("Mental health basis"),
+            *(csv_cell(c.label) for c in extra),
         ]
     )
     yes, no = _("yes"), _("no")
@@ -99,6 +119,7 @@ def export() -> ResponseReturnValue:
                 yes if c.flexjob_approved else no,
                 c.flexjob_approved_on.isoformat() if c.flexjob_approved_on else "",
                 yes if c.flexjob_mental_health_basis else no,
+                *(values.get(column.name, {}).get(c.id, "") for column in extra),
             )
         )
     stem = _("citizens")

@@ -3,12 +3,14 @@ of the plugins (citizens, café courses, mentors, referrals: every `broen_field_
 choices, roles and sensitivity; and their values.
 
 The modules: `models` (tables), `services` (field definitions: every write), `views` (the admin's "Fields"
-pages), `values` (the fields' values: on a record's form, saved with it, shown on its page).
+pages), `values` (the fields' values: on a record's form, saved with it, shown on its page), `lists` (the
+fields as columns and filters of record lists and exports), `configuration` (the fields in a municipality's
+configuration file), `demo` (values for the demo's citizens).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ from flask import Blueprint, Flask
 
 import broen.plugins.municipal_fields.models  # noqa: F401  # the tables
 from broen import api
-from broen.plugins.municipal_fields import values, views
+from broen.plugins.municipal_fields import configuration as _configuration
+from broen.plugins.municipal_fields import demo, lists, values, views
 
 NAME = "municipal_fields"
 
@@ -66,3 +69,45 @@ def broen_extra_facts(
     municipality: api.Municipality, target: str, record_id: int, user: api.User
 ) -> list[api.ExtraFact]:
     return values.facts(municipality, target, record_id, user)
+
+
+@api.hookimpl
+def broen_list_columns(municipality: api.Municipality, target: str, user: api.User) -> list[api.ListColumn]:
+    return lists.columns(municipality, target, user)
+
+
+@api.hookimpl
+def broen_list_values(
+    municipality: api.Municipality,
+    target: str,
+    columns: Sequence[str],
+    record_ids: Sequence[int],
+    user: api.User,
+) -> list[api.ListValues]:
+    return lists.values(municipality, target, columns, record_ids, user)
+
+
+@api.hookimpl
+def broen_list_conditions(
+    municipality: api.Municipality, target: str, id_column: Any, filters: Mapping[str, Any], user: api.User
+) -> list[Any]:
+    return lists.conditions(municipality, target, id_column, filters, user)
+
+
+@api.hookimpl
+def broen_export_configuration(municipality: api.Municipality) -> dict[str, Any] | None:
+    return _configuration.export_section(municipality)
+
+
+@api.hookimpl
+def broen_import_configuration(
+    municipality: api.Municipality, section: Mapping[str, Any], user: api.User | None, apply: bool
+) -> list[str]:
+    return _configuration.import_section(municipality, section, user, apply)
+
+
+@api.hookimpl
+def broen_demo_data(
+    municipality: api.Municipality, staff: Sequence[api.User], citizens: Sequence[api.Citizen]
+) -> None:
+    demo.create(municipality, staff, citizens)

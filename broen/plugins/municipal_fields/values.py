@@ -32,7 +32,6 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import URL, Email, Length, Regexp, StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from broen import api
 from broen.plugins.municipal_fields import services
@@ -153,27 +152,10 @@ class _Choice(SelectField):  # type: ignore[misc]
         super().process_formdata(valuelist or [""])  # not sent at all: nothing chosen
 
 
-class _CheckboxList(ListWidget):  # type: ignore[misc]
-    """Several choices as the design system's checkboxes, in a list named by the field's label (the
-    core's `field` macro asks for an input's class: a list takes none)."""
-
-    def __call__(self, field: Any, **kwargs: Any) -> Any:
-        kwargs.pop("class_", None)
-        kwargs.pop("class", None)
-        return super().__call__(field, class_="nobullet-list", **{"aria-label": field.label.text}, **kwargs)
-
-
-class _Box(CheckboxInput):  # type: ignore[misc]
-    def __call__(self, field: Any, **kwargs: Any) -> Any:
-        return super().__call__(field, class_="form-checkbox", **kwargs)
-
-
 class _Choices(SelectMultipleField):  # type: ignore[misc]
-    widget = _CheckboxList(prefix_label=False)
-    option_widget = _Box()
-
     def __init__(self, *args: Any, bad: str, **kwargs: Any) -> None:
         super().__init__(*args, invalid_choice_message=bad, **kwargs)
+        self.type = "SelectMultipleField"  # the core's `field` macro shows it as check boxes
 
 
 def _choice_label(choice: Mapping[str, Any], language: str) -> str:
@@ -345,14 +327,20 @@ def save(
 ) -> list[str]:
     """Store the values of the fields `user` may edit that `data` has, replacing the record's old values of
     those fields only, with one audit entry naming the changed keys. In the caller's transaction: no
-    commit. Returns the changed keys. At most one SELECT, one DELETE and one INSERT."""
+    commit. Returns the changed keys. At most two SELECTs, one DELETE and one INSERT.
+
+    The fields' rows are read again under a share lock: an admin's type change (which locks them for
+    update) either finished before, and the value is checked against the new type, or waits for this save."""
     db = api.db()
     role = _role(municipality, user)
-    definitions = [
-        d
-        for d in services.fields_for(db, municipality, target)
-        if _may_edit(d, role) and name_of(d.key) in data
-    ]
+    current = (
+        api.scoped(FieldDefinition, municipality)
+        .where(FieldDefinition.target == target, FieldDefinition.archived_at.is_(None))
+        .order_by(FieldDefinition.position, FieldDefinition.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    definitions = [d for d in db.session.scalars(current) if _may_edit(d, role) and name_of(d.key) in data]
     if not definitions:
         return []
     language = api.language_of(user)
@@ -431,21 +419,36 @@ def facts(municipality: api.Municipality, target: str, record_id: int, user: api
     shown = [
         api.ExtraFact(d.label(language), _display(d, stored.get(d.id, []), language)) for d in definitions
     ]
-    sensitive = [d.key for d in definitions if d.sensitive]
-    if sensitive:
-        try:
-            api.audit.record(
-                db,
-                "view",
-                target,
-                record_id,
-                by=user,
-                municipality_id=municipality.id,
-                what="municipal_fields_sensitive",
-                fields=sensitive,
-            )
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+    audit_sensitive(db, municipality, target, record_id, user, definitions)
     return shown
+
+
+def audit_sensitive(
+    db: api.Database,
+    municipality: api.Municipality,
+    target: str,
+    record_id: int | None,
+    user: api.User,
+    definitions: Sequence[FieldDefinition],
+    **details: Any,
+) -> None:
+    """Record (keys only) and commit that `user` was shown the sensitive ones of `definitions`, if any."""
+    sensitive = [d.key for d in definitions if d.sensitive]
+    if not sensitive:
+        return
+    try:
+        api.audit.record(
+            db,
+            "view",
+            target,
+            record_id,
+            by=user,
+            municipality_id=municipality.id,
+            what="municipal_fields_sensitive",
+            fields=sensitive,
+            **details,
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
