@@ -20,8 +20,6 @@ from broen.plugins.municipal_fields.services import OBJECT_TYPE, FieldData, Fiel
 
 _ = api.gettext
 
-#: The most fields one kind of record may have (after an import: the file's and those kept).
-MAX_FIELDS_PER_TARGET = 100
 TEXT_KEYS = ("target", "key", "label_da", "label_en", "help_da", "help_en", "type")
 REQUIRED_KEYS = ("target", "key", "label_da", "label_en", "type")
 FLAG_KEYS = ("required", "sensitive")
@@ -197,14 +195,14 @@ def _checked(
             [*problems, _("fields: write each field as a [[plugins.municipal_fields.fields]] table.")]
         )
     targets = {target.key: target for target in api.field_targets(municipality)}
-    if len(raw_fields) > MAX_FIELDS_PER_TARGET * len(targets):
+    if len(raw_fields) > services.MAX_FIELDS_PER_TARGET * len(targets):
         raise api.ConfigurationError(
             [
                 *problems,
                 _(
                     "fields: %(num)d fields; each kind of record may have at most %(limit)d.",
                     num=len(raw_fields),
-                    limit=MAX_FIELDS_PER_TARGET,
+                    limit=services.MAX_FIELDS_PER_TARGET,
                 ),
             ]
         )
@@ -347,13 +345,13 @@ def import_section(
         total = sum(1 for _w, d, _v in checked if d.target == target) + sum(
             1 for d in kept if d.target == target
         )
-        if total > MAX_FIELDS_PER_TARGET:
+        if total > services.MAX_FIELDS_PER_TARGET:
             problems.append(
                 _(
                     "fields: %(target)s would have %(num)d fields; a kind of record may have at most %(limit)d.",
                     target=targets[target].label(language),
                     num=total,
-                    limit=MAX_FIELDS_PER_TARGET,
+                    limit=services.MAX_FIELDS_PER_TARGET,
                 )
             )
     if problems:

@@ -26,6 +26,8 @@ CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_LABEL = 120
 MAX_HELP = 1000
 MAX_CHOICES = 200
+#: Fields in use per kind of record (archived ones not counted): more would make the forms unusable.
+MAX_FIELDS_PER_TARGET = 100
 ROLES = [r.value for r in api.Role]
 
 
@@ -221,6 +223,7 @@ def create_field(
                     "key", _("The key is used by an archived field. Restore it, or choose another key.")
                 )
             raise FieldError("key", _("Another field of this kind of record has this key. Choose another."))
+        _check_room(db, municipality.id, data.target)
         last = db.session.scalar(
             select(func.max(FieldDefinition.position)).where(
                 FieldDefinition.municipality_id == municipality.id, FieldDefinition.target == data.target
@@ -255,6 +258,25 @@ def create_field(
         db.session.rollback()
         raise
     return definition
+
+
+def _check_room(db: api.Database, municipality_id: int, target: str) -> None:
+    """Refuse one more field in use of `target` when it has `MAX_FIELDS_PER_TARGET` already."""
+    in_use = db.session.scalar(
+        select(func.count()).where(
+            FieldDefinition.municipality_id == municipality_id,
+            FieldDefinition.target == target,
+            FieldDefinition.archived_at.is_(None),
+        )
+    )
+    if in_use is not None and in_use >= MAX_FIELDS_PER_TARGET:
+        raise FieldError(
+            "key",
+            _(
+                "This kind of record has %(num)d fields in use, the most it may have. Archive one first.",
+                num=MAX_FIELDS_PER_TARGET,
+            ),
+        )
 
 
 def choice_values_in_use(db: api.Database, definition: FieldDefinition, values: set[str]) -> dict[str, int]:
@@ -603,6 +625,8 @@ def _set_archived(db: api.Database, definition: FieldDefinition, by: api.User | 
         if (definition.archived_at is not None) == archived:
             db.session.rollback()
             return False
+        if not archived:
+            _check_room(db, definition.municipality_id, definition.target)
         definition.archived_at = api.utcnow() if archived else None
         api.audit.record(
             db,

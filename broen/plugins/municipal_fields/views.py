@@ -238,8 +238,11 @@ def restore_field(field_id: int) -> ResponseReturnValue:
     definition = api.get_scoped_or_404(db, FieldDefinition, field_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if services.restore_field(db, definition, api.current_user()):
-        flash(_("The field is back in the forms, with its values."), "success")
+    try:
+        if services.restore_field(db, definition, api.current_user()):
+            flash(_("The field is back in the forms, with its values."), "success")
+    except FieldError as err:
+        flash(err.message, "error")
     return redirect(url_for("municipal_fields.index", _anchor=f"field-{field_id}"))
 
 

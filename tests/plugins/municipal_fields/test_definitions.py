@@ -5,6 +5,7 @@ municipality, the plugin turned off)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -401,3 +402,39 @@ def test_the_list_sends_as_many_statements_for_many_fields_as_for_one(
                 services.archive_field(db, db.session.get(FieldDefinition, field_id), None)
     assert listing() == one
     assert "Field_11 field_11" in text_of(client.get(f"{BASE}/"))
+
+
+@SQLITE_ONLY
+def test_a_kind_of_record_has_at_most_100_fields_in_use(
+    app: Flask, fields_world: World, make_client: Any
+) -> None:
+    with app.app_context():
+        db = db_of(app)
+        municipality = fields_world.municipalities["silkeborg"]
+        db.session.add_all(
+            FieldDefinition(
+                municipality_id=municipality.id,
+                target="citizen",
+                key=f"f{n:03d}",
+                label_da=f"F{n}",
+                label_en=f"F{n}",
+                type=FieldType.TEXT,
+                position=n,
+                see_roles=["admin"],
+                edit_roles=["admin"],
+                archived_at=datetime.now(UTC) if n == 100 else None,
+            )
+            for n in range(101)
+        )
+        db.session.commit()
+        archived = db.session.scalar(select(FieldDefinition.id).where(FieldDefinition.key == "f100"))
+    client = logged_in(make_client, fields_world)
+    refused = client.submit(NEW, FORM)
+    assert refused.status_code == 400
+    assert "This kind of record has 100 fields in use, the most it may have. Archive one first." in text_of(
+        refused
+    )
+    assert 'value="case_number"' in refused.get_data(as_text=True)  # what was typed is kept
+    restored = client.submit(f"{BASE}/{archived}/restore", {}, f"{BASE}/")
+    assert "Archive one first." in text_of(client.get(restored.location))
+    assert len(definitions(app)) == 101 and definitions(app)[-1].archived_at is not None
