@@ -16,6 +16,7 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import SecureForm as _FlaskAdminSecureForm
+from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +27,7 @@ from wtforms import PasswordField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from broen.core import accounts, audit
+from broen.core import accounts, audit, extra_fields
 from broen.core.auth import hash_password
 from broen.core.models import AuditEntry, Membership, Municipality, PluginState, Role, User
 from broen.core.plugins import PluginRegistry, registry
@@ -136,13 +137,29 @@ class BroenModelView(ModelView):  # type: ignore[misc]
         return re.sub(r"[^a-z0-9]+", "_", f"{key} {operation}".lower()).strip("_")
 
 
+class _ExtrasNotOnModel:
+    """A form whose extra fields (`extra_fields.extra_form`) are saved by their plugins, never copied
+    onto the model as attributes."""
+
+    _fields: dict[str, Any]
+
+    def populate_obj(self, obj: Any) -> None:
+        extras = set(getattr(self, "extra_names", ()))
+        for name, field in self._fields.items():
+            if name not in extras:
+                field.populate_obj(obj, name)
+
+
 class ScopedModelView(BroenModelView):
     """A ModelView over a tenant table (one with `municipality_id`), for municipality admins.
 
     Set `plugin = "<name>"` on a plugin's view: it is then shown only where that plugin is turned on.
+    Set `extra_fields_target = "<target>"` (a `broen_field_targets` key) and the create and edit forms
+    carry the municipality's own fields of that kind of record, built per request, saved with the row.
     """
 
     plugin: str | None = None
+    extra_fields_target: str | None = None
     can_view_details = True
     page_size = 25
 
@@ -180,6 +197,73 @@ class ScopedModelView(BroenModelView):
         _session().flush()
         if model.municipality_id not in allowed:
             raise ValidationError(_("You do not administer that municipality."))
+        self._save_extras(form, model)
+
+    # --- the municipality's own fields (`extra_fields_target`) ---------------------------------------------
+    # Flask-Admin builds its form classes once, at registration; these fields differ per municipality and
+    # change while the app runs, so the forms that carry them are built on every request.
+
+    def create_form(self, obj: Any = None) -> Any:
+        if self.extra_fields_target is None:
+            return super().create_form(obj)
+        return self._form_with_extras(self._create_form_class, None, obj)
+
+    def edit_form(self, obj: Any = None) -> Any:
+        if self.extra_fields_target is None:
+            return super().edit_form(obj)
+        return self._form_with_extras(self._edit_form_class, obj, obj)
+
+    def _extras_municipality(self, record: Any) -> Municipality | None:
+        """Whose fields the form carries: the municipality chosen in the sent form, else the row's, else
+        the one in `?municipality=<id>`, else the first the admin may use (None: none)."""
+        ids = self.municipality_ids()
+        candidates = [
+            request.form.get("municipality", "") if request.method == "POST" else "",
+            str(record.municipality_id) if record is not None else "",
+            request.args.get("municipality", ""),
+        ]
+        chosen = next((int(c) for c in candidates if c.isdigit() and int(c) in ids), None)
+        if chosen is None and ids:
+            chosen = min(ids)
+        return _session().get(Municipality, chosen) if chosen is not None else None
+
+    def _form_with_extras(self, form_class: type, record: Any, obj: Any) -> Any:
+        municipality = self._extras_municipality(record)
+        if municipality is None:
+            return form_class(get_form_data(), obj=obj)
+        form = extra_fields.extra_form(
+            type(form_class.__name__, (_ExtrasNotOnModel, form_class), {}),
+            str(self.extra_fields_target),
+            record.id if record is not None else None,
+            municipality=municipality,
+            formdata=get_form_data(),
+            obj=obj,
+        )
+        form.extras_municipality = municipality
+        if record is None and request.method != "POST" and "municipality" in form:
+            form.municipality.data = municipality  # the fields shown are this municipality's
+        return form
+
+    def _save_extras(self, form: Any, model: Any) -> None:
+        """Save the own fields' values with the row, in its transaction; a refused value is shown on its
+        field and, raised as a ValidationError, makes Flask-Admin roll everything back."""
+        municipality: Municipality | None = getattr(form, "extras_municipality", None)
+        if self.extra_fields_target is None or municipality is None or not getattr(form, "extra_names", []):
+            return
+        if model.municipality_id != municipality.id:
+            raise ValidationError(_("You do not administer that municipality."))
+        try:
+            extra_fields.save_extras(
+                current_app.extensions["broen.db"],
+                form,
+                self.extra_fields_target,
+                model.id,
+                municipality=municipality,
+            )
+        except extra_fields.ExtraFieldError as err:
+            if err.field in form:
+                form[err.field].errors = [*form[err.field].errors, err.message]
+            raise ValidationError(err.message) from None
 
     def _municipality_query(self) -> Any:
         return lambda: _session().query(Municipality).filter(Municipality.id.in_(self.municipality_ids()))

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 
 from broen.core.db import Database
+from broen.core.models import Municipality
 from broen.core.tenancy import current_municipality
 
 
@@ -54,32 +55,56 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
-def _call_flat(hook: str, **kwargs: Any) -> list[Any]:
-    municipality = current_municipality()
+def _call_flat(hook: str, municipality: Municipality | None, **kwargs: Any) -> list[Any]:
+    municipality = municipality or current_municipality()
     registry = current_app.extensions["broen.plugins"]
     return list(registry.call_flat(hook, municipality, municipality=municipality, user=_user(), **kwargs))
 
 
-def extra_form(form_class: type, target: str, record_id: int | None = None, **kwargs: Any) -> Any:
+def _submitted(form: Any) -> bool:
+    # Flask-WTF's forms know; a plain WTForms form (Flask-Admin's) does not: a POST is a sent form.
+    is_submitted = getattr(form, "is_submitted", None)
+    return bool(is_submitted()) if is_submitted is not None else request.method in ("POST", "PUT", "PATCH")
+
+
+def extra_form(
+    form_class: type,
+    target: str,
+    record_id: int | None = None,
+    *,
+    municipality: Municipality | None = None,
+    **kwargs: Any,
+) -> Any:
     """An instance of `form_class` with the extra fields the plugins give for `target` (and the record
     `record_id`, None for a new one), built for this request; `kwargs` go to the form. Unless the form
-    was sent, the extra fields show the record's current values. `form.extra_names` lists them in order."""
-    extras: list[ExtraField] = _call_flat("broen_extra_fields", target=target, record_id=record_id)
+    was sent, the extra fields show the record's current values. `form.extra_names` lists them in order.
+    `municipality` is the request's (`/<municipality>/...`) unless given: Flask-Admin's pages have none."""
+    extras: list[ExtraField] = _call_flat(
+        "broen_extra_fields", municipality, target=target, record_id=record_id
+    )
     extended = type(form_class.__name__, (form_class,), {e.name: e.field for e in extras})
     form = extended(**kwargs)
-    if not form.is_submitted():
+    if not _submitted(form):
         for extra in extras:
             form[extra.name].data = extra.value
     form.extra_names = [e.name for e in extras]
     return form
 
 
-def save_extras(db: Database, form: Any, target: str, record_id: int) -> None:
+def save_extras(
+    db: Database,
+    form: Any,
+    target: str,
+    record_id: int,
+    *,
+    municipality: Municipality | None = None,
+) -> None:
     """Hand the extra fields' values of a validated `extra_form` to the plugins, in the caller's
     transaction (the caller commits). Raises `ExtraFieldError` when a plugin refuses a value, and lets any
-    other failure through: a record is never saved without its extra values."""
+    other failure through: a record is never saved without its extra values. `municipality`: as for
+    `extra_form`."""
     data: Mapping[str, Any] = {name: form[name].data for name in getattr(form, "extra_names", [])}
-    municipality = current_municipality()
+    municipality = municipality or current_municipality()
     registry = current_app.extensions["broen.plugins"]
     registry.call_strict(
         "broen_save_extra_fields",
@@ -95,5 +120,5 @@ def save_extras(db: Database, form: Any, target: str, record_id: int) -> None:
 
 def extra_facts(target: str, record_id: int) -> list[ExtraFact]:
     """The labelled extra values of a record that the logged-in user may see, for its page."""
-    facts: list[ExtraFact] = _call_flat("broen_extra_facts", target=target, record_id=record_id)
+    facts: list[ExtraFact] = _call_flat("broen_extra_facts", None, target=target, record_id=record_id)
     return facts

@@ -281,7 +281,10 @@ def test_demo_creates_silkeborg_and_norddjurs_through_the_services_prints_log_in
     # The preset's fields have demo values, as a column and a filter of the citizen list.
     listed = client.get(
         "/silkeborg/citizens/",
-        query_string={"cols": "municipal_fields__jobcenter_case_number", "municipal_fields__programme": "ips"},
+        query_string={
+            "cols": "municipal_fields__jobcenter_case_number",
+            "municipal_fields__programme": "ips",
+        },
     ).get_data(as_text=True)
     assert "SI-2026-" in listed
 

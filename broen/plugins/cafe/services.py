@@ -86,10 +86,12 @@ def create_course(
     venue: str = "",
     facilitators: str = "",
     description: str = "",
+    commit: bool = True,
 ) -> Course:
     """A course with its sessions, weekly from `first_date` (or the first `weekday` on or after it).
 
-    `count`, `minutes` and `capacity` default to the municipality's café settings.
+    `count`, `minutes` and `capacity` default to the municipality's café settings. With `commit=False`
+    the caller writes more in the same transaction (e.g. the course's own fields) and commits.
     """
     settings = api.plugin_settings(NAME, municipality)
     count = settings["default_session_count"] if count is None else count
@@ -135,7 +137,8 @@ def create_course(
     api.audit.record(
         db, "create", "cafe_course", course.id, by=by, municipality_id=municipality.id, sessions=count
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return course
 
 

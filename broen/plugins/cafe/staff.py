@@ -39,6 +39,8 @@ from broen.plugins.cafe.staff_forms import (
 bp = Blueprint("cafe", __name__, template_folder="templates")
 
 STAFF = (api.Role.ADMIN, api.Role.COORDINATOR)
+#: The kind of record a municipality's own fields are added to (`broen_field_targets`).
+FIELD_TARGET = "cafe_course"
 #: At most this many citizens are offered in the sign-up list; the name search narrows it.
 CANDIDATES_MAX = 50
 
@@ -145,7 +147,7 @@ def _defaults() -> dict[str, Any]:
 @bp.route("/courses/new", methods=["GET", "POST"])
 @api.require_role(*STAFF)
 def new_course() -> ResponseReturnValue:
-    form = NewCourseForm(data=_defaults() if request.method == "GET" else None)
+    form = api.extra_form(NewCourseForm, FIELD_TARGET, data=_defaults() if request.method == "GET" else None)
     if form.validate_on_submit():
         db = api.db()
         try:
@@ -163,10 +165,16 @@ def new_course() -> ResponseReturnValue:
                 start=form.start.data,
                 count=form.count.data,
                 minutes=form.minutes.data,
+                commit=False,
             )
-        except CafeError as err:
+            api.save_extras(db, form, FIELD_TARGET, course.id)
+            db.session.commit()
+        except (CafeError, api.ExtraFieldError) as err:
             db.session.rollback()
             api.field_error(form, err, "title")
+        except BaseException:
+            db.session.rollback()
+            raise
         else:
             flash(
                 api.ngettext(
@@ -186,23 +194,29 @@ def new_course() -> ResponseReturnValue:
 def edit_course(course_id: int) -> ResponseReturnValue:
     db = api.db()
     course = api.get_scoped_or_404(db, Course, course_id)
-    form = CourseDetailsForm(obj=course)
+    form = api.extra_form(CourseDetailsForm, FIELD_TARGET, course.id, obj=course)
     if form.validate_on_submit():
         try:
-            # Every detail is checked before the seats change: a mistake writes nothing.
+            # Every detail is checked before the seats change: a mistake writes nothing. The own fields
+            # are written first, so that the first of the services' commits saves them with the rest.
             details = program.check_course_details(
                 title=form.title.data,
                 venue=form.venue.data or "",
                 facilitators=form.facilitators.data or "",
                 description=form.description.data or "",
             )
+            api.save_extras(db, form, FIELD_TARGET, course.id)
             promoted: list[Signup] = []
             if form.capacity.data != course.capacity:
                 promoted = services.change_capacity(db, course, api.current_user(), form.capacity.data)
             program.update_course(db, course, api.current_user(), **details)
-        except CafeError as err:
+            db.session.commit()
+        except (CafeError, api.ExtraFieldError) as err:
             db.session.rollback()
             api.field_error(form, err, "title")
+        except BaseException:
+            db.session.rollback()
+            raise
         else:
             flash(_("The changes are saved."), "success")
             _flash_promoted(promoted)
@@ -296,9 +310,11 @@ def _course_page(
         course.id,
         [s.citizen_id for s in participants] + [c.id for c in candidates] + plan.proposer_ids,
     )
+    facts = api.extra_facts(FIELD_TARGET, course.id)
     return render_template(
         "cafe/staff/course.html",
         course=course,
+        facts=facts,
         sessions=sessions,
         confirmed=[s for s in participants if s.status == SignupStatus.CONFIRMED],
         waiting=[s for s in participants if s.status == SignupStatus.WAITLISTED],

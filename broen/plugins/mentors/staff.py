@@ -42,6 +42,8 @@ from broen.plugins.mentors.staff_forms import (
 
 #: The pool's status filter: "" is everyone but those who left.
 ALL = "all"
+#: The kind of record a municipality's own fields are added to (`broen_field_targets`).
+FIELD_TARGET = "mentors_mentor"
 
 
 def menu_items(municipality: api.Municipality, user: api.User) -> list[api.MenuItem]:
@@ -130,16 +132,22 @@ def _data(form: MentorForm) -> services.MentorData:
 @bp.route("/new", methods=["GET", "POST"])
 @api.require_role(*STAFF)
 def new_mentor() -> ResponseReturnValue:
-    form = MentorForm()
+    form = api.extra_form(MentorForm, FIELD_TARGET)
     if request.method == "GET":
         form.capacity.data = 1
     if form.validate_on_submit():
         db = api.db()
         try:
-            mentor = services.create_mentor(db, api.current_municipality(), api.current_user(), _data(form))
-        except MentorError as err:
+            # The mentor and the municipality's own fields in one transaction: a refused value saves nothing.
+            mentor = services.add_mentor(db, api.current_municipality(), api.current_user(), _data(form))
+            api.save_extras(db, form, FIELD_TARGET, mentor.id)
+            db.session.commit()
+        except (MentorError, api.ExtraFieldError) as err:
             db.session.rollback()
             api.field_error(form, err, "name")
+        except BaseException:
+            db.session.rollback()
+            raise
         else:
             flash(_("The mentor is added to the pool."), "success")
             return redirect(url_for("mentors.mentor", mentor_id=mentor.id))
@@ -152,17 +160,24 @@ def new_mentor() -> ResponseReturnValue:
 def edit_mentor(mentor_id: int) -> ResponseReturnValue:
     db = api.db()
     mentor = api.get_scoped_or_404(db, Mentor, mentor_id)
-    form = MentorForm()
+    form = api.extra_form(MentorForm, FIELD_TARGET, mentor.id)
     if request.method == "GET":
         form.fill(mentor)
     if form.validate_on_submit():
         try:
+            # The own fields first: `update_mentor` commits them with the mentor's details, in one go.
+            api.save_extras(db, form, FIELD_TARGET, mentor.id)
             changed = services.update_mentor(db, mentor, api.current_user(), _data(form))
-        except MentorError as err:
+            db.session.commit()
+        except (MentorError, api.ExtraFieldError) as err:
             db.session.rollback()
             api.field_error(form, err, "name")
+        except BaseException:
+            db.session.rollback()
+            raise
         else:
-            flash(_("The changes are saved.") if changed else _("Nothing was changed."), "success")
+            saved = changed or form.extra_names
+            flash(_("The changes are saved.") if saved else _("Nothing was changed."), "success")
             return redirect(url_for("mentors.mentor", mentor_id=mentor.id))
     status = 400 if request.method == "POST" else 200
     return render_template("mentors/form.html", form=form, mentor=mentor), status
@@ -186,8 +201,15 @@ def _mentor_page(mentor: Mentor, form: StatusForm | None = None, status: int = 2
     if matches:  # the page names the citizens
         api.audit.record_each(db, "view", "citizen", [m.citizen_id for m in matches], what="mentors_mentor")
         db.session.commit()
+    facts = api.extra_facts(FIELD_TARGET, mentor.id)
     return render_template(
-        "mentors/mentor.html", mentor=mentor, form=form, used=used, login=login, matches=matches
+        "mentors/mentor.html",
+        mentor=mentor,
+        form=form,
+        used=used,
+        login=login,
+        matches=matches,
+        facts=facts,
     ), status
 
 

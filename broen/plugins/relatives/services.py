@@ -364,10 +364,13 @@ def propose_referral(
     kind: ReferralKind | str,
     situation: str = "",
     course_id: int | None = None,
+    *,
+    commit: bool = True,
 ) -> Referral:
     """Propose referring `relative` to counselling (individual conversations, a group course or teaching),
     if the consent holds and allows it. `course_id`, for a group course or teaching, must be a course of the
-    relative's municipality of that kind."""
+    relative's municipality of that kind. With `commit=False` the caller writes more in the same
+    transaction (e.g. the referral's own fields) and commits."""
     check_may_refer(relative)
     try:
         kind = ReferralKind(kind)
@@ -413,7 +416,8 @@ def propose_referral(
         citizen_id=relative.citizen_id,
         fields=["kind", "course_id", "situation"] if situation else ["kind", "course_id"],
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return referral
 
 

@@ -44,6 +44,8 @@ _l = api.lazy_gettext
 
 #: The overview's filter value for the referrals in progress (the default).
 OPEN = "open"
+#: The kind of record a municipality's own fields are added to (`broen_field_targets`).
+FIELD_TARGET = "relatives_referral"
 
 
 # --- words and helpers for the templates -----------------------------------------------------------------
@@ -220,6 +222,11 @@ class ReferForm(FlaskForm):  # type: ignore[misc]
     def course(self) -> int | None:
         value = self.course_id.data or ""
         return int(value) if str(value).isdigit() else None
+
+
+class ReferralFieldsForm(FlaskForm):  # type: ignore[misc]
+    """A referral's own fields of the municipality (`api.extra_form` adds them), on a page of their own:
+    a referral has no other form to edit it with (the intake form of the public creates many of them)."""
 
 
 class PostedForm(FlaskForm):  # type: ignore[misc]
@@ -561,7 +568,7 @@ def refer(relative_id: int) -> ResponseReturnValue:
         services.check_may_refer(found)
     except RelativeError as err:
         problem = err.message
-    form = ReferForm()
+    form = api.extra_form(ReferForm, FIELD_TARGET)
     form.set_courses(
         list(db.session.scalars(api.scoped(GroupCourse).order_by(GroupCourse.title, GroupCourse.id)))
     )
@@ -574,10 +581,16 @@ def refer(relative_id: int) -> ResponseReturnValue:
                 form.kind.data or "",
                 situation=form.situation.data or "",
                 course_id=form.course(),
+                commit=False,
             )
-        except RelativeError as err:
+            api.save_extras(db, form, FIELD_TARGET, referral.id)
+            db.session.commit()
+        except (RelativeError, api.ExtraFieldError) as err:
             db.session.rollback()
             api.field_error(form, err, "kind")
+        except BaseException:
+            db.session.rollback()
+            raise
         else:
             flash(_("The referral is proposed. Check the letter, then send it."), "success")
             return redirect(url_for("relatives.referral", referral_id=referral.id))
@@ -629,8 +642,10 @@ def _referral_page(
     status_form.set_choices(found)
     created_by = db_user(found.created_by_id)
     _audit_view(services.REFERRAL, found.id, found.relative.citizen_id, relative_id=found.relative_id)
+    facts = api.extra_facts(FIELD_TARGET, found.id)
     return render_template(
         "relatives/staff_referral.html",
+        facts=facts,
         referral=found,
         relative=found.relative,
         citizen=found.relative.citizen,
@@ -655,6 +670,44 @@ def _to_referral(referral_id: int) -> ResponseReturnValue:
 @api.require_role(*STAFF)
 def referral(referral_id: int) -> ResponseReturnValue:
     return _referral_page(_referral_or_404(referral_id))
+
+
+@bp.route("/referrals/<int:referral_id>/fields", methods=["GET", "POST"])
+@api.require_role(*STAFF)
+def referral_fields(referral_id: int) -> ResponseReturnValue:
+    """The municipality's own fields of a referral, to fill in or change."""
+    db = api.db()
+    found = _referral_or_404(referral_id)
+    form = api.extra_form(ReferralFieldsForm, FIELD_TARGET, found.id)
+    if form.extra_names and form.validate_on_submit():
+        try:
+            api.save_extras(db, form, FIELD_TARGET, found.id)
+            db.session.commit()
+        except api.ExtraFieldError as err:
+            db.session.rollback()
+            found = _referral_or_404(referral_id)
+            api.field_error(form, err, form.extra_names[0])
+        except BaseException:
+            db.session.rollback()
+            raise
+        else:
+            flash(_("The changes are saved."), "success")
+            return _to_referral(referral_id)
+    if request.method == "GET":
+        _audit_view(
+            services.REFERRAL,
+            found.id,
+            found.relative.citizen_id,
+            relative_id=found.relative_id,
+            page="fields",
+        )
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "relatives/staff_referral_fields.html",
+        form=form,
+        referral=found,
+        relative=found.relative,
+    ), status
 
 
 @bp.route("/referrals/<int:referral_id>/letter")

@@ -1,0 +1,170 @@
+"""A Flask-Admin view with `extra_fields_target` carries the municipality's own fields: built per request (a
+field added after the app was made is on the form at once), of the admin's municipality only, saved with
+the row in one transaction, and a refused value shown on its field with nothing saved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from html import unescape
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from wtforms import StringField
+
+from broen import api
+from broen.core import accounts
+from broen.core.models import Citizen
+from broen.plugins.municipal_fields import services as fields
+from broen.plugins.municipal_fields.models import FieldType
+from broen.plugins.municipal_fields.services import FieldData
+from tests.conftest import EXAMPLE_PLUGIN, Client, World, db_of, make_app
+from tests.plugins.municipal_fields.helpers import stored
+
+NAME = "admin_fields_test"
+URL = "/admin/citizen_fields"
+CODE = f"{NAME}__code"
+
+
+class CitizenFieldsView(api.ScopedModelView):
+    """Citizens in Flask-Admin, with the municipality's own citizen fields (a view for this test only)."""
+
+    extra_fields_target = "citizen"
+    column_list = ("name",)
+    form_columns = ("name", "status_since", "municipality")
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        model.search_name = (model.name or "").casefold()
+        super().on_model_change(form, model, is_created)
+
+
+class AdminFieldsPlugin:
+    """Registers the view, and adds a field of its own whose value "refuse" it refuses when saving (a
+    plugin's refusal after the form was valid: the row must not be saved either)."""
+
+    @api.hookimpl
+    def broen_plugin_info(self) -> api.PluginInfo:
+        return api.PluginInfo(name=NAME, title_da="Test", title_en="Test")
+
+    @api.hookimpl
+    def broen_register_admin_views(self, admin: Any, session: Any) -> None:
+        admin.add_view(CitizenFieldsView(Citizen, session, name="Citizens", endpoint="citizen_fields"))
+
+    @api.hookimpl
+    def broen_extra_fields(
+        self, municipality: api.Municipality, target: str, record_id: int | None, user: api.User
+    ) -> list[api.ExtraField]:
+        return [api.ExtraField(CODE, StringField("Code"))] if target == "citizen" else []
+
+    @api.hookimpl
+    def broen_save_extra_fields(
+        self,
+        municipality: api.Municipality,
+        target: str,
+        record_id: int,
+        user: api.User,
+        data: Mapping[str, Any],
+    ) -> None:
+        if data.get(CODE) == "refuse":
+            raise api.ExtraFieldError(CODE, "Code: that one is taken.")
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    made = make_app(database_url, plugins=(EXAMPLE_PLUGIN, (NAME, AdminFieldsPlugin())))
+    yield made
+    made.extensions["broen.db"].dispose()
+
+
+@pytest.fixture
+def fields_world(app: Flask, world: World) -> World:
+    with app.app_context():
+        for m in world.municipalities.values():
+            for plugin in (NAME, "municipal_fields"):
+                accounts.set_plugin_enabled(db_of(app), m, plugin, True)
+    return world
+
+
+def add_field(app: Flask, world: World, key: str, label: str, **kwargs: Any) -> None:
+    """A field of Norddjurs's citizens, made while the app runs."""
+    data = FieldData(
+        target="citizen",
+        key=key,
+        label_da=label,
+        label_en=label,
+        see_roles=["admin", "coordinator"],
+        edit_roles=["admin", "coordinator"],
+        **{"type": FieldType.TEXT, **kwargs},
+    )
+    with app.app_context():
+        fields.create_field(
+            db_of(app), world.municipalities["norddjurs"], world.user("norddjurs", "admin"), data
+        )
+
+
+def admin_of(make_client: Any, world: World, slug: str) -> Client:
+    client: Client = make_client()
+    assert client.login(world.user(slug, "admin")).status_code == 302
+    return client
+
+
+def citizens_named(app: Flask, name: str) -> list[int]:
+    with app.app_context():
+        return list(db_of(app).session.scalars(select(Citizen.id).where(Citizen.name == name)))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_field_added_while_the_app_runs_is_on_the_admin_form_of_its_municipality_only(
+    app: Flask, fields_world: World, make_client: Any
+) -> None:
+    norddjurs = admin_of(make_client, fields_world, "norddjurs")
+    assert "municipal_fields__case" not in norddjurs.get(f"{URL}/new/").get_data(as_text=True)
+    add_field(app, fields_world, "case", "Case number")  # after the app (and its admin views) was made
+    html = norddjurs.get(f"{URL}/new/").get_data(as_text=True)
+    assert 'name="municipal_fields__case"' in html and "Case number" in html and f'name="{CODE}"' in html
+    silkeborg = admin_of(make_client, fields_world, "silkeborg")
+    assert "municipal_fields__case" not in silkeborg.get(f"{URL}/new/").get_data(as_text=True)
+
+
+def test_the_fields_are_saved_with_the_row_and_a_refused_value_saves_nothing(
+    app: Flask, fields_world: World, make_client: Any
+) -> None:
+    add_field(app, fields_world, "case", "Case number", required=True)
+    add_field(app, fields_world, "hours", "Hours", type=FieldType.INTEGER)
+    client = admin_of(make_client, fields_world, "norddjurs")
+    row = {
+        "name": "Admin Borger",
+        "status_since": "2026-03-02",
+        "municipality": str(fields_world.municipalities["norddjurs"].id),
+    }
+    cases = [
+        ({"municipal_fields__case": ""}, "Fill in Case number."),
+        ({"municipal_fields__case": "ND-1", "municipal_fields__hours": "twelve"}, "Write Hours as a whole"),
+        ({"municipal_fields__case": "ND-1", CODE: "refuse"}, "Code: that one is taken."),  # on save
+    ]
+    for extra, message in cases:
+        refused = client.submit(f"{URL}/new/", {**row, **extra})
+        assert refused.status_code == 200 and message in unescape(refused.get_data(as_text=True)), message
+        assert 'value="Admin Borger"' in refused.get_data(as_text=True)  # what was typed stays
+    assert citizens_named(app, "Admin Borger") == [] and stored(app) == {}
+
+    made = client.submit(
+        f"{URL}/new/", {**row, "municipal_fields__case": "ND-1", "municipal_fields__hours": "4"}
+    )
+    assert made.status_code == 302
+    [citizen_id] = citizens_named(app, "Admin Borger")
+    assert stored(app) == {("case", citizen_id): "ND-1", ("hours", citizen_id): "4"}
+
+    edit = f"{URL}/edit/?id={citizen_id}"
+    assert 'value="ND-1"' in client.get(edit).get_data(as_text=True)
+    refused = client.submit(
+        edit, {**row, "name": "Nyt Navn", "municipal_fields__case": "ND-2", CODE: "refuse"}
+    )
+    assert "Code: that one is taken." in unescape(refused.get_data(as_text=True))
+    assert citizens_named(app, "Nyt Navn") == [] and stored(app)[("case", citizen_id)] == "ND-1"
+    changed = client.submit(edit, {**row, "municipal_fields__case": "ND-2", "municipal_fields__hours": ""})
+    assert changed.status_code == 302
+    assert stored(app) == {("case", citizen_id): "ND-2"}
+    with app.app_context():
+        assert db_of(app).session.scalar(select(func.count()).select_from(Citizen)) == 7
