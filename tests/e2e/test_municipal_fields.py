@@ -1,7 +1,9 @@
 """Municipal fields from end to end in chromium: Norddjurs's admin adds a required one-choice field to
 citizens under "Fields"; a Norddjurs coordinator who leaves it empty sees the error on that field, then
 chooses, saves and sees the value on the citizen's page, and finds the citizen in the list by it, with the
-field as a column; Silkeborg's new-citizen form has no such field."""
+field as a column; Silkeborg's new-citizen form has no such field. Then the admin changes a field's type and
+is told how many values would not convert and asked what happens to them, and purges an archived field after
+a confirmation that says how many values go."""
 
 from __future__ import annotations
 
@@ -123,3 +125,25 @@ def test_an_admin_adds_a_required_choice_and_a_coordinator_fills_it_in(
         expect(other.get_by_label("Name", exact=True)).to_be_visible()
         expect(other.get_by_label(label)).to_have_count(0)
         expect(other.locator(f'[name="municipal_fields__{key}"]')).to_have_count(0)
+
+    # The admin changes the several-choices field to a whole number: the coordinator's choice cannot
+    # convert, so the page says how many and asks what happens to it; then archives the field and sees how
+    # many values a purge would delete.
+    page.goto("/norddjurs/municipal_fields/")
+    page.get_by_role("link", name=f"Edit Support {tag}").click()
+    page.get_by_label("Type").select_option("integer")
+    page.get_by_label("Choices").fill("")  # a whole number has none
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("1 of 1 value cannot become Whole number.", exact=True)).to_be_visible()
+    check("the type change's report and choice")
+    page.get_by_label("Delete them").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("1 value that did not fit was deleted.", exact=False)).to_be_visible()
+    page.get_by_role("link", name=f"Archive {label}").click()
+    page.get_by_role("button", name="Yes, archive").click()
+    page.get_by_role("link", name=re.compile(rf"Delete values for good\W+{label}")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(label)
+    expect(page.get_by_text("1 value will be deleted (of 1 record).")).to_be_visible()
+    check("the purge confirmation")
+    page.get_by_role("button", name="Yes, delete for good").click()
+    expect(page.get_by_text("The field is deleted, with its 1 value.")).to_be_visible()

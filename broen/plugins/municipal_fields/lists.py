@@ -84,8 +84,9 @@ def values(
         rows = db.session.execute(
             select(FieldValue.field_id, FieldValue.record_id, FieldValue.value)
             .where(
-                FieldValue.municipality_id == municipality.id,
-                FieldValue.field_id.in_(list(by_id)),
+                FieldValue.field_id.in_(
+                    list(by_id)
+                ),  # the municipality's fields (`_visible`): see `_condition`
                 FieldValue.record_id.in_(ids[start : start + CHUNK]),
             )
             .order_by(FieldValue.id)
@@ -93,10 +94,17 @@ def values(
         for field_id, record_id, value in rows:
             stored.setdefault((field_id, record_id), []).append(value)
     language = api.language_of(user)
+    shown: dict[tuple[int, tuple[str, ...]], str] = {}  # the same values show the same (yes/no, choices)
     answers = []
     for d in definitions:
-        texts = {rid: _display(d, stored.get((d.id, rid), []), language) for rid in ids}
-        answers.append(api.ListValues(name_of(d.key), {rid: text for rid, text in texts.items() if text}))
+        texts = {}
+        for rid in ids:
+            found = tuple(stored.get((d.id, rid), ()))
+            if found:
+                if (d.id, found) not in shown:
+                    shown[(d.id, found)] = _display(d, list(found), language)
+                texts[rid] = shown[(d.id, found)]
+        answers.append(api.ListValues(name_of(d.key), texts))
     audit_sensitive(db, municipality, target, None, user, definitions, records=ids)
     return answers
 
@@ -107,9 +115,9 @@ def _escaped(text: str) -> str:
 
 def _condition(definition: FieldDefinition, wanted: Any, id_column: ColumnElement[int]) -> Any:
     """The condition on `id_column` for one field's filter (None: nothing to filter by)."""
-    of_field = select(FieldValue.record_id).where(
-        FieldValue.municipality_id == definition.municipality_id, FieldValue.field_id == definition.id
-    )
+    # The field is the municipality's (`_visible`): its id alone picks its values, through the index on
+    # (field_id, record_id); a condition on municipality_id too makes SQLite scan the municipality's index.
+    of_field = select(FieldValue.record_id).where(FieldValue.field_id == definition.id)
     type_ = definition.type
     if type_ == FieldType.BOOLEAN:
         true_ids = of_field.where(FieldValue.value == "true")

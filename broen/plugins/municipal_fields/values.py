@@ -67,13 +67,13 @@ def _may_see(definition: FieldDefinition, role: str | None) -> bool:
 def _stored(
     db: api.Database, municipality: api.Municipality, definitions: Sequence[FieldDefinition], record_id: int
 ) -> dict[int, list[str]]:
-    """The stored values of a record's fields, by field id, in the order written (one query)."""
+    """The stored values of a record's fields, by field id, in the order written (one query). The fields are
+    the municipality's: their ids pick its values, through the index on (field_id, record_id)."""
     if not definitions:
         return {}
     rows = db.session.execute(
         select(FieldValue.field_id, FieldValue.value)
         .where(
-            FieldValue.municipality_id == municipality.id,
             FieldValue.record_id == record_id,
             FieldValue.field_id.in_([d.id for d in definitions]),
         )
