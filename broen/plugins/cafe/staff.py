@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
@@ -80,9 +81,12 @@ class CourseRow:
         return self.last is not None and self.last < api.utcnow()
 
 
-def course_rows(db: api.Database, page: int = 1) -> api.Page[CourseRow]:
+def course_rows(
+    db: api.Database, page: int = 1, conditions: Sequence[ColumnElement[bool]] = ()
+) -> api.Page[CourseRow]:
     """The municipality's courses with their dates and seats: running and upcoming first (soonest
-    first), then those that are over (latest first). Two queries, however many courses there are."""
+    first), then those that are over (latest first); `conditions` on `Course.id` (the municipality's own
+    fields' filters, `api.extra_conditions`) narrow them. Two queries, however many courses there are."""
     times = (
         select(
             Session.course_id,
@@ -108,6 +112,7 @@ def course_rows(db: api.Database, page: int = 1) -> api.Page[CourseRow]:
         .add_columns(times.c.first, times.c.last, seats.c.confirmed, seats.c.waiting)
         .outerjoin(times, times.c.course_id == Course.id)
         .outerjoin(seats, seats.c.course_id == Course.id)
+        .where(*conditions)
         .order_by(
             case((running, 0), else_=1),
             case((running, times.c.first), else_=None).asc(),
@@ -128,8 +133,16 @@ def course_rows(db: api.Database, page: int = 1) -> api.Page[CourseRow]:
 @bp.route("/")
 @api.require_role(*STAFF)
 def courses() -> ResponseReturnValue:
-    page = course_rows(api.db(), page=api.requested_page())
-    return render_template("cafe/staff/courses.html", page=page)
+    """The course list, with the municipality's own fields as optional columns and filters."""
+    options = api.list_options(FIELD_TARGET)
+    conditions = api.extra_conditions(FIELD_TARGET, Course.id, options.filters)
+    page = course_rows(api.db(), page=api.requested_page(), conditions=conditions)
+    values = api.extra_values(
+        FIELD_TARGET, [c.name for c in options.shown], [row.course.id for row in page.items]
+    )
+    return render_template(
+        "cafe/staff/courses.html", page=page, options=options, values=values, args=options.query_args()
+    )
 
 
 # --- new course, edit course -----------------------------------------------------------------------------

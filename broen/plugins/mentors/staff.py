@@ -7,13 +7,14 @@ Every page is for a municipality's admins and coordinators, reads rows only thro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload
 
 from broen import api
@@ -75,10 +76,13 @@ class PoolRow:
     used: int
 
 
-def pool_rows(db: api.Database, status: str = "", page: int = 1) -> api.Page[PoolRow]:
+def pool_rows(
+    db: api.Database, status: str = "", page: int = 1, conditions: Sequence[ColumnElement[bool]] = ()
+) -> api.Page[PoolRow]:
     """The municipality's mentors by name, with their places taken; `status` "" is all but those who
-    left, ALL is everyone, else one status. Two queries, however many mentors there are."""
-    mentors = api.scoped(Mentor)
+    left, ALL is everyone, else one status; `conditions` on `Mentor.id` (the municipality's own fields'
+    filters, `api.extra_conditions`) narrow them. Two queries, however many mentors there are."""
+    mentors = api.scoped(Mentor).where(*conditions)
     if status == ALL:
         pass
     elif status in {s.value for s in MentorStatus}:
@@ -105,10 +109,24 @@ def pool() -> ResponseReturnValue:
     status = request.args.get("status", "")
     if status not in {ALL, *(s.value for s in MentorStatus)}:
         status = ""
+    options = api.list_options(FIELD_TARGET)
+    conditions = api.extra_conditions(FIELD_TARGET, Mentor.id, options.filters)
     db = api.db()
-    page = pool_rows(db, status, page=api.requested_page())
+    page = pool_rows(db, status, page=api.requested_page(), conditions=conditions)
+    values = api.extra_values(
+        FIELD_TARGET, [c.name for c in options.shown], [row.mentor.id for row in page.items]
+    )
     waiting = intake.waiting_count(db, api.current_municipality())
-    return render_template("mentors/pool.html", page=page, status=status, all_value=ALL, waiting=waiting)
+    return render_template(
+        "mentors/pool.html",
+        page=page,
+        status=status,
+        all_value=ALL,
+        waiting=waiting,
+        options=options,
+        values=values,
+        args={**({"status": status} if status else {}), **options.query_args()},
+    )
 
 
 # --- new mentor, edit mentor -----------------------------------------------------------------------------

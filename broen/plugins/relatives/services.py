@@ -15,11 +15,12 @@ a withdrawal and a send of the same relative cannot cross.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import joinedload
 
 from broen import api
@@ -630,25 +631,35 @@ class Overview:
         return sum(self.counts[s] for s in OPEN_STATUSES)
 
 
-def referrals_query(municipality: api.Municipality, status: ReferralStatus | None = None) -> Any:
+def referrals_query(
+    municipality: api.Municipality,
+    status: ReferralStatus | None = None,
+    conditions: Sequence[ColumnElement[bool]] = (),
+) -> Any:
     """The municipality's referrals in `status` (None: those in progress), oldest step first, each with its
-    relative (and course) and the citizen's id and name: one statement."""
+    relative (and course) and the citizen's id and name: one statement. `conditions` on `Referral.id` (the
+    municipality's own fields' filters, `api.extra_conditions`) narrow them."""
     wanted = (status,) if status is not None else OPEN_STATUSES
     return (
         select(Referral, Relative, api.Citizen.id, api.Citizen.name)
         .join(Relative, Relative.id == Referral.relative_id)
         .join(api.Citizen, api.Citizen.id == Relative.citizen_id)
         .options(joinedload(Referral.course))
-        .where(Referral.municipality_id == municipality.id, Referral.status.in_(wanted))
+        .where(Referral.municipality_id == municipality.id, Referral.status.in_(wanted), *conditions)
         .order_by(Referral.proposed_on, Referral.id)
     )
 
 
 def open_referrals(
-    db: api.Database, municipality: api.Municipality, status: ReferralStatus | None = None, page: int = 1
+    db: api.Database,
+    municipality: api.Municipality,
+    status: ReferralStatus | None = None,
+    page: int = 1,
+    conditions: Sequence[ColumnElement[bool]] = (),
 ) -> Overview:
-    """The overview: a page of the municipality's referrals in progress (or in `status`) and the counts per
-    status. Three statements however many referrals there are."""
+    """The overview: a page of the municipality's referrals in progress (or in `status`, narrowed by
+    `conditions` as in `referrals_query`) and the counts per status (of them all). Three statements however
+    many referrals there are."""
     counts = dict.fromkeys(ReferralStatus, 0)
     rows = db.session.execute(
         select(Referral.status, func.count(Referral.id))
@@ -657,7 +668,7 @@ def open_referrals(
     )
     for found, n in rows:
         counts[ReferralStatus(found)] = int(n)
-    listed = api.paginate(db, referrals_query(municipality, status), page, item=ReferralRow)
+    listed = api.paginate(db, referrals_query(municipality, status, conditions), page, item=ReferralRow)
     return Overview(listed, counts)
 
 

@@ -805,7 +805,11 @@ def index() -> ResponseReturnValue:
     db = api.db()
     municipality = api.current_municipality()
     chosen, status = _status_filter()
-    overview = services.open_referrals(db, municipality, status, page=api.requested_page())
+    options = api.list_options(FIELD_TARGET)
+    conditions = api.extra_conditions(FIELD_TARGET, Referral.id, options.filters)
+    overview = services.open_referrals(
+        db, municipality, status, page=api.requested_page(), conditions=conditions
+    )
     rows = overview.page.items
     if rows:  # the page names these citizens and relatives
         by = api.current_user()
@@ -816,11 +820,16 @@ def index() -> ResponseReturnValue:
         if shown:
             api.audit.record_each(db, "view", services.RELATIVE, shown, by=by, what="relatives_overview")
         db.session.commit()
+    values = api.extra_values(FIELD_TARGET, [c.name for c in options.shown], [r.referral.id for r in rows])
     return render_template(
         "relatives/staff_overview.html",
         overview=overview,
         chosen=chosen,
         open_value=OPEN,
+        options=options,
+        values=values,
+        args={**({} if chosen == OPEN else {"status": chosen}), **options.query_args()},
+        export_args=options.query_args(),
         intake_url=endpoint_url("relatives.intake"),
         courses_url=endpoint_url("relatives.courses"),
     )
@@ -830,18 +839,24 @@ def index() -> ResponseReturnValue:
 @api.require_role(*STAFF)
 def export() -> ResponseReturnValue:
     """The referrals in progress as CSV for Danish Excel: semicolons, a BOM, no cell Excel would run as a
-    formula; relatives whose consent is withdrawn without their details."""
+    formula; relatives whose consent is withdrawn without their details. The overview's filters of the
+    municipality's own fields narrow it, and its fields are columns after the others: those that are not
+    sensitive, and the sensitive ones chosen in the overview."""
     db = api.db()
     municipality = api.current_municipality()
-    rows = [services.ReferralRow(*row) for row in db.session.execute(services.referrals_query(municipality))]
+    options = api.list_options(FIELD_TARGET)
+    conditions = api.extra_conditions(FIELD_TARGET, Referral.id, options.filters)
+    query = services.referrals_query(municipality, conditions=conditions)
+    rows = [services.ReferralRow(*row) for row in db.session.execute(query)]
     by = api.current_user()
-    api.audit.record_each(
-        db, "export", services.REFERRAL, [r.referral.id for r in rows], by=by, what="relatives_overview"
-    )
-    api.audit.record_each(
-        db, "export", "citizen", [r.citizen_id for r in rows], by=by, what="relatives_overview"
-    )
+    details: dict[str, Any] = {"what": "relatives_overview"}
+    if options.filters:
+        details["extra_filters"] = list(options.filters)
+    api.audit.record_each(db, "export", services.REFERRAL, [r.referral.id for r in rows], by=by, **details)
+    api.audit.record_each(db, "export", "citizen", [r.citizen_id for r in rows], by=by, **details)
     db.session.commit()
+    extra = options.exported()
+    values = api.extra_values(FIELD_TARGET, [c.name for c in extra], [r.referral.id for r in rows])
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(
@@ -854,6 +869,7 @@ def export() -> ResponseReturnValue:
             _("Proposed"),
             _("Sent"),
             _("Accepted"),
+            *(api.csv_cell(c.label) for c in extra),
         ]
     )
     for row in rows:
@@ -869,6 +885,7 @@ def export() -> ResponseReturnValue:
                 f.proposed_on.isoformat(),
                 f.sent_on.isoformat() if f.sent_on else "",
                 f.accepted_on.isoformat() if f.accepted_on else "",
+                *(values.get(c.name, {}).get(f.id, "") for c in extra),
             )
         )
     stem = _("referrals")

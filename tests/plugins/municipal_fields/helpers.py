@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from broen.core import accounts
 from broen.plugins.municipal_fields import services
@@ -51,3 +52,38 @@ def stored(app: Flask) -> dict[tuple[str, int], str]:
             )
         )
         return {(key, record_id): value for key, record_id, value in rows}
+
+
+def put_values(
+    app: Flask,
+    world: World,
+    target: str,
+    ids: list[int],
+    values: dict[str, Callable[[int], str]],
+    slug: str = "norddjurs",
+) -> None:
+    """For each field key of `target`, its text (a function of the record's place n in `ids`) on every
+    record, in bulk."""
+    with app.app_context():
+        db = db_of(app)
+        municipality = world.municipalities[slug]
+        fields = {
+            key: field_id
+            for key, field_id in db.session.execute(
+                select(FieldDefinition.key, FieldDefinition.id).where(
+                    FieldDefinition.municipality_id == municipality.id, FieldDefinition.target == target
+                )
+            )
+        }
+        rows = [
+            {"municipality_id": municipality.id, "field_id": fields[key], "record_id": rid, "value": make(n)}
+            for key, make in values.items()
+            for n, rid in enumerate(ids)
+        ]
+        db.session.execute(insert(FieldValue), rows)
+        db.session.commit()
+
+
+def numbered(key: str) -> Callable[[int], str]:
+    """The texts "<key>-<n>"."""
+    return lambda n: f"{key}-{n}"
