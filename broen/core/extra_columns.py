@@ -27,8 +27,6 @@ from sqlalchemy import ColumnElement
 
 from broen.core.tenancy import current_municipality
 
-#: The kinds of filter a column may have.
-FILTER_KINDS = ("text", "choice", "number", "date")
 #: The longest filter text read from the query string.
 MAX_FILTER_TEXT = 100
 
