@@ -58,11 +58,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # SQLite's own lower() knows A-Z only: "Århus" would stay "Århus" and not match "århus" as it does on
+    # PostgreSQL. Python's knows every letter.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
 class Database:

@@ -4,7 +4,7 @@ the record's id that the database evaluates for the whole list (`conditions`), t
 PostgreSQL.
 
 Filters by type: texts (text, long text, e-mail, phone, web address) contain the words typed (case is
-ignored for a to z); one or several choices and yes/no match a chosen value (a record with no value counts as
+ignored); one or several choices and yes/no match a chosen value (a record with no value counts as
 "no"); whole numbers, decimals and dates lie between a from and a to.
 """
 

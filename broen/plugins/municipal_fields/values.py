@@ -10,6 +10,7 @@ values (several choices: one row each); an empty value is no row. Audit entries 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -386,6 +387,18 @@ def save(
 # --- the record's page ------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
+def _date_text(iso: str, language: str) -> str:
+    """A stored date as the reader's language writes it ("5. mar. 2026"); a list shows a hundred on a page,
+    and Babel takes a while for each, so each is written once per process."""
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    with api.force_locale(language):
+        return str(api.format_date(day))
+
+
 def _display(definition: FieldDefinition, values: list[str], language: str) -> str:
     if not values:
         return ""
@@ -397,10 +410,7 @@ def _display(definition: FieldDefinition, values: list[str], language: str) -> s
     if type_ == FieldType.BOOLEAN:
         return _("Yes") if text == "true" else _("No")
     if type_ == FieldType.DATE:
-        try:
-            return str(api.format_date(date.fromisoformat(text)))
-        except ValueError:
-            return text
+        return _date_text(text, language)
     if type_ == FieldType.DECIMAL and language == "da":
         return text.replace(".", ",")
     return text
