@@ -34,8 +34,6 @@ from broen.core.extra_columns import (
     ListColumn,
     ListOptions,
     ListValues,
-    extra_conditions,
-    extra_values,
     list_options,
 )
 from broen.core.extra_fields import (
@@ -186,10 +184,8 @@ __all__ = [
     "current_role",
     "current_user",
     "db",
-    "extra_conditions",
     "extra_facts",
     "extra_form",
-    "extra_values",
     "feed_view",
     "field_error",
     "field_targets",

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pluggy
 import tomli_w
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -125,20 +124,6 @@ class _Entry:
 # --- export ----------------------------------------------------------------------------------------------
 
 
-def _impl(plugins: PluginRegistry, hook: str, name: str) -> pluggy.HookImpl | None:
-    """The plugin's own implementation of a hook, called directly: an import asks plugins that are not on
-    yet (the per-request list of enabled plugins would leave them out)."""
-    for impl in getattr(plugins.pm.hook, hook).get_hookimpls():
-        if impl.plugin_name == name:
-            found: pluggy.HookImpl = impl
-            return found
-    return None
-
-
-def _call(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
-    return impl.function(*[kwargs[arg] for arg in impl.argnames])
-
-
 def export_configuration(db: Database, municipality: Municipality) -> str:
     """The municipality's configuration as TOML text: every installed plugin on or off, the settings of
     those on that differ from their defaults, and the part of each plugin that is on. Raises
@@ -164,10 +149,9 @@ def export_configuration(db: Database, municipality: Municipality) -> str:
         }
         if changed:
             entry["settings"] = changed
-        impl = _impl(plugins, EXPORT_HOOK, name)
-        if impl is not None:
+        if plugins.implements(name, EXPORT_HOOK):
             try:
-                section = _call(impl, municipality=municipality)
+                section = plugins.call_plugin(name, EXPORT_HOOK, municipality=municipality)
             except Exception as exc:
                 log.exception("plugin %s failed in %s", name, EXPORT_HOOK)
                 raise ConfigurationError(
@@ -405,7 +389,7 @@ def _check_file(plugins: PluginRegistry, data: dict[str, Any], plan: Plan) -> li
             entries.append(_Entry(name, False, {}, {}))
             continue
         settings = _check_settings(plugins, name, section.get("settings", {}), problems)
-        if own and _impl(plugins, IMPORT_HOOK, name) is None:
+        if own and not plugins.implements(name, IMPORT_HOOK):
             problems.append(
                 _(
                     "%(path)s: the plugin takes no other keys than enabled and settings (found: %(keys)s).",
@@ -483,12 +467,13 @@ def _plugin_lines(
     problems: list[str],
 ) -> list[str]:
     """The plugin's part, checked (or written), through its own hook; its problems go to `problems`."""
-    impl = _impl(plugins, IMPORT_HOOK, entry.name)
-    if impl is None:
+    if not plugins.implements(entry.name, IMPORT_HOOK):
         return []
     prefix = f"plugins.{entry.name}"
     try:
-        lines = _call(impl, municipality=municipality, section=entry.section, user=user, apply=apply)
+        lines = plugins.call_plugin(
+            entry.name, IMPORT_HOOK, municipality=municipality, section=entry.section, user=user, apply=apply
+        )
     except ConfigurationError as exc:
         problems.extend(f"{prefix}.{problem}" for problem in exc.problems or [_("cannot be imported.")])
         return []

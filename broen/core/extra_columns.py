@@ -1,12 +1,12 @@
 """Extra columns and filters on a list of records, added by plugins (the municipal fields plugin: the fields a
 municipality's admin defined) to the lists of the core and of other plugins.
 
-The page that owns a list reads what the user asked for with `list_options(target)` (the columns plugins
-offer, the ones chosen in the query string, the filters typed there, already parsed, with a message for each
-that could not be read), narrows its query with `extra_conditions(target, id_column, options.filters)` (SQL
-conditions on the record's id, from `broen_list_conditions`: the database filters the whole list), and gets
-the chosen columns' texts for the records of the page with one call, `extra_values(target, names, ids)`
-(`broen_list_values`, whose plugins answer with a fixed number of queries however many records and columns).
+The page that owns a list reads what the user asked for with `options = list_options(target)` (the columns
+plugins offer, the ones chosen in the query string, the filters typed there, already parsed, with a message
+for each that could not be read), narrows its query with `options.conditions(id_column)` (SQL conditions on
+the record's id, from `broen_list_conditions`: the database filters the whole list), and gets the chosen
+columns' texts for the records of the page with one call, `options.values(ids)` (`broen_list_values`, whose
+plugins answer with a fixed number of queries however many records and columns).
 
 In the query string a chosen column is `cols=<name>`; a text or choice filter is `<name>=<value>`, and a
 number or date filter is `<name>.from` and `<name>.to` (either may be left empty).
@@ -20,13 +20,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement
 
-from broen.core.tenancy import current_municipality
+from broen.core.extra_fields import call_for_user
 
 #: The longest filter text read from the query string.
 MAX_FILTER_TEXT = 100
@@ -60,9 +59,10 @@ FilterValue = str | tuple[Decimal | date | None, Decimal | date | None]
 
 @dataclass(frozen=True)
 class ListOptions:
-    """What the user asked of a list: every offered column, the chosen ones in order, the filters that could
-    be read (by column name) and a message for each that could not."""
+    """What the user asked of a list of records of `target`: every offered column, the chosen ones in order,
+    the filters that could be read (by column name) and a message for each that could not."""
 
+    target: str
     columns: Sequence[ListColumn] = ()
     shown: Sequence[ListColumn] = ()
     filters: Mapping[str, FilterValue] = field(default_factory=dict)
@@ -82,7 +82,7 @@ class ListOptions:
         return args
 
     def cells(self, values: Mapping[str, Mapping[int, str]], record_id: int) -> Markup:
-        """A record's cells of the chosen columns (`values` from `extra_values`), as table HTML: built here
+        """A record's cells of the chosen columns (`values` from `values`), as table HTML: built here
         rather than in the template, which would take most of a long page's time for them."""
         return Markup(  # noqa: S704 - the labels and values are escaped here
             "".join(
@@ -91,25 +91,38 @@ class ListOptions:
             )
         )
 
+    def conditions(self, id_column: Any) -> list[ColumnElement[bool]]:
+        """SQL conditions on `id_column` (the list's record id) for the filters, to add to the list's query
+        with `.where(*conditions)`. No filters: no conditions (and no plugin is asked)."""
+        if not self.filters:
+            return []
+        conditions: list[ColumnElement[bool]] = call_for_user(
+            "broen_list_conditions", target=self.target, id_column=id_column, filters=dict(self.filters)
+        )
+        return conditions
+
+    def values(
+        self, record_ids: Sequence[int], columns: Sequence[ListColumn] | None = None
+    ) -> dict[str, Mapping[int, str]]:
+        """The texts of the chosen columns (or of `columns`, e.g. `exported()`) for the records `record_ids`:
+        column name → record id → text. Nothing asked: no plugin is called."""
+        names = [c.name for c in (self.shown if columns is None else columns)]
+        if not names or not record_ids:
+            return {}
+        answers: list[ListValues] = call_for_user(
+            "broen_list_values", target=self.target, columns=names, record_ids=list(record_ids)
+        )
+        return {a.column: a.values for a in answers if a.column in names}
+
     def exported(self) -> list[ListColumn]:
         """The columns of an export: every column that is not sensitive, and the sensitive ones chosen."""
         chosen = {c.name for c in self.shown}
         return [c for c in self.columns if not c.sensitive or c.name in chosen]
 
 
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
-def _call_flat(hook: str, **kwargs: Any) -> list[Any]:
-    municipality = current_municipality()
-    registry = current_app.extensions["broen.plugins"]
-    return list(registry.call_flat(hook, municipality, municipality=municipality, user=_user(), **kwargs))
-
-
 def extra_columns(target: str) -> list[ListColumn]:
     """The extra columns the logged-in user may add to a list of records of `target`."""
-    columns: list[ListColumn] = _call_flat("broen_list_columns", target=target)
+    columns: list[ListColumn] = call_for_user("broen_list_columns", target=target)
     return columns
 
 
@@ -155,30 +168,6 @@ def list_options(target: str) -> ListOptions:
                         errors.append(_("%(label)s: write a date, e.g. 2026-03-31.", label=column.label))
             if ends[0] is not None or ends[1] is not None:
                 filters[column.name] = (ends[0], ends[1])
-    return ListOptions(columns=columns, shown=shown, filters=filters, errors=list(dict.fromkeys(errors)))
-
-
-def extra_conditions(
-    target: str, id_column: Any, filters: Mapping[str, FilterValue]
-) -> list[ColumnElement[bool]]:
-    """SQL conditions on `id_column` (the list's record id) for the extra filters, to add to the list's query
-    with `.where(*conditions)`. No filters: no conditions (and no plugin is asked)."""
-    if not filters:
-        return []
-    conditions: list[ColumnElement[bool]] = _call_flat(
-        "broen_list_conditions", target=target, id_column=id_column, filters=dict(filters)
+    return ListOptions(
+        target, columns=columns, shown=shown, filters=filters, errors=list(dict.fromkeys(errors))
     )
-    return conditions
-
-
-def extra_values(
-    target: str, columns: Sequence[str], record_ids: Sequence[int]
-) -> dict[str, Mapping[int, str]]:
-    """The texts of the extra `columns` (names) for the records `record_ids`: column name → record id →
-    text. Nothing asked: no plugin is called."""
-    if not columns or not record_ids:
-        return {}
-    answers: list[ListValues] = _call_flat(
-        "broen_list_values", target=target, columns=list(columns), record_ids=list(record_ids)
-    )
-    return {a.column: a.values for a in answers if a.column in columns}

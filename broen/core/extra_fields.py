@@ -55,7 +55,9 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
-def _call_flat(hook: str, municipality: Municipality | None, **kwargs: Any) -> list[Any]:
+def call_for_user(hook: str, municipality: Municipality | None = None, **kwargs: Any) -> list[Any]:
+    """A per-municipality page hook that takes `municipality` and `user` (and `kwargs`), for the logged-in
+    user in `municipality` (the request's unless given): everything the plugins answered, in one list."""
     municipality = municipality or current_municipality()
     registry = current_app.extensions["broen.plugins"]
     return list(registry.call_flat(hook, municipality, municipality=municipality, user=_user(), **kwargs))
@@ -79,7 +81,7 @@ def extra_form(
     `record_id`, None for a new one), built for this request; `kwargs` go to the form. Unless the form
     was sent, the extra fields show the record's current values. `form.extra_names` lists them in order.
     `municipality` is the request's (`/<municipality>/...`) unless given: Flask-Admin's pages have none."""
-    extras: list[ExtraField] = _call_flat(
+    extras: list[ExtraField] = call_for_user(
         "broen_extra_fields", municipality, target=target, record_id=record_id
     )
     extended = type(form_class.__name__, (form_class,), {e.name: e.field for e in extras})
@@ -120,5 +122,5 @@ def save_extras(
 
 def extra_facts(target: str, record_id: int) -> list[ExtraFact]:
     """The labelled extra values of a record that the logged-in user may see, for its page."""
-    facts: list[ExtraFact] = _call_flat("broen_extra_facts", None, target=target, record_id=record_id)
+    facts: list[ExtraFact] = call_for_user("broen_extra_facts", None, target=target, record_id=record_id)
     return facts

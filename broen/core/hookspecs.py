@@ -192,7 +192,7 @@ def broen_list_values(  # type: ignore[empty-body]
     """*Per municipality.* Return the texts of your chosen extra columns for the records of a list.
 
     Called once per page of a list (and once per export) with the chosen columns' names (yours and other
-    plugins': take yours) and the records' ids (`api.extra_values`). Return a list of
+    plugins': take yours) and the records' ids (`ListOptions.values`). Return a list of
     `ListValues(column, values)`, `values` mapping record id to plain text. Use a fixed number of queries
     however many records and columns; audit sensitive values you show.
     """
@@ -208,7 +208,7 @@ def broen_list_conditions(  # type: ignore[empty-body]
 ) -> Sequence[ColumnElement[bool]]:
     """*Per municipality.* Return SQL conditions on `id_column` for your extra columns' filters.
 
-    Called when a list or its export is filtered by extra columns (`api.extra_conditions`). `filters` maps
+    Called when a list or its export is filtered by extra columns (`ListOptions.conditions`). `filters` maps
     a column's name (yours and other plugins': take yours) to the parsed filter: the text or the chosen
     option's value for "text" and "choice", a (from, to) pair of `Decimal`s or `date`s (None: open) for
     "number" and "date". Return a list of SQLAlchemy conditions on `id_column`, e.g.

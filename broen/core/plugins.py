@@ -358,16 +358,35 @@ class PluginRegistry:
         for impl in reversed(self._hookimpls(self._subset(hook_name, municipality), kwargs)):
             impl.function(*[kwargs[arg] for arg in impl.argnames])
 
+    def _impl(self, plugin: str, hook_name: str) -> pluggy.HookImpl | None:
+        for impl in self._hookimpls(getattr(self.pm.hook, hook_name), {}, check=False):
+            if impl.plugin_name == plugin:
+                return impl
+        return None
+
+    def implements(self, plugin: str, hook_name: str) -> bool:
+        """Whether `plugin` implements the hook."""
+        return self._impl(plugin, hook_name) is not None
+
+    def call_plugin(self, plugin: str, hook_name: str, /, **kwargs: Any) -> Any:
+        """Call one plugin's implementation of a hook, on or off anywhere, letting a failure through (None if
+        it has none): for a caller that decides per plugin, e.g. an import that turns plugins on."""
+        impl = self._impl(plugin, hook_name)
+        if impl is None:
+            return None
+        self._hookimpls(getattr(self.pm.hook, hook_name), kwargs)  # the call must match the spec
+        return impl.function(*[kwargs[arg] for arg in impl.argnames])
+
     def _subset(self, hook_name: str, municipality: Municipality) -> Any:
         """The hook's caller without the plugins `municipality` has off."""
         enabled = self.enabled_names(municipality)
         disabled = [p for n, p in self.pm.list_name_plugin() if n not in enabled and p is not None]
         return self.pm.subset_hook_caller(hook_name, remove_plugins=disabled)
 
-    def _hookimpls(self, caller: Any, kwargs: Mapping[str, Any]) -> list[pluggy.HookImpl]:
+    def _hookimpls(self, caller: Any, kwargs: Mapping[str, Any], check: bool = True) -> list[pluggy.HookImpl]:
         # A call that does not match the spec is a bug in the core, not in a plugin: say so loudly
         # instead of blaming whichever plugin first asks for the missing argument.
-        if caller.spec is not None and set(kwargs) != set(caller.spec.argnames):
+        if check and caller.spec is not None and set(kwargs) != set(caller.spec.argnames):
             raise TypeError(f"{caller.name} takes {caller.spec.argnames}, was called with {sorted(kwargs)}")
         impls: list[pluggy.HookImpl] = caller.get_hookimpls()
         return impls

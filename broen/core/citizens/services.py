@@ -58,7 +58,7 @@ class CitizenData:
 @dataclass(frozen=True)
 class CitizenFilter:
     """What a staff member searches for: words of the name, a status, a contact person, and the plugins'
-    extra filters (`conditions` on `Citizen.id`, from `extra_columns.extra_conditions`; `extra` names them)."""
+    extra filters (`conditions` on `Citizen.id`, from `ListOptions.conditions`; `extra` names them)."""
 
     query: str = ""
     status: CitizenStatus | None = None

@@ -40,7 +40,7 @@ def _filter_from_args(options: extra_columns.ListOptions) -> services.CitizenFil
         query=request.args.get("q", "")[:100].strip(),
         status=CitizenStatus(status_arg) if status_arg in CitizenStatus._value2member_map_ else None,
         contact_person_id=contact,
-        conditions=tuple(extra_columns.extra_conditions("citizen", Citizen.id, options.filters)),
+        conditions=tuple(options.conditions(Citizen.id)),
         extra=tuple(options.filters),
     )
 
@@ -53,9 +53,7 @@ def index() -> ResponseReturnValue:
     options = extra_columns.list_options("citizen")
     flt = _filter_from_args(options)
     page = services.find_citizens(db, municipality, current_user, flt, page=requested_page())
-    values = extra_columns.extra_values(
-        "citizen", [c.name for c in options.shown], [c.id for c in page.items]
-    )
+    values = options.values([c.id for c in page.items])
     args = {
         "q": flt.query,
         "status": flt.status.value if flt.status else "",
@@ -86,7 +84,7 @@ def export() -> ResponseReturnValue:
         current_db(), current_municipality(), current_user, _filter_from_args(options)
     )
     extra = options.exported()
-    values = extra_columns.extra_values("citizen", [c.name for c in extra], [c.id for c in citizens])
+    values = options.values([c.id for c in citizens], extra)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(

@@ -72,4 +72,4 @@ def broen_calendar_events(
 @api.hookimpl
 def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
     """A municipality's admin may add fields to café courses."""
-    return [api.FieldTarget("cafe_course", "Caféforløb", "Café course")]
+    return [api.FieldTarget(staff.FIELD_TARGET, "Caféforløb", "Café course")]

@@ -86,7 +86,7 @@ def course_rows(
 ) -> api.Page[CourseRow]:
     """The municipality's courses with their dates and seats: running and upcoming first (soonest
     first), then those that are over (latest first); `conditions` on `Course.id` (the municipality's own
-    fields' filters, `api.extra_conditions`) narrow them. Two queries, however many courses there are."""
+    fields' filters, `ListOptions.conditions`) narrow them. Two queries, however many courses there are."""
     times = (
         select(
             Session.course_id,
@@ -135,11 +135,8 @@ def course_rows(
 def courses() -> ResponseReturnValue:
     """The course list, with the municipality's own fields as optional columns and filters."""
     options = api.list_options(FIELD_TARGET)
-    conditions = api.extra_conditions(FIELD_TARGET, Course.id, options.filters)
-    page = course_rows(api.db(), page=api.requested_page(), conditions=conditions)
-    values = api.extra_values(
-        FIELD_TARGET, [c.name for c in options.shown], [row.course.id for row in page.items]
-    )
+    page = course_rows(api.db(), page=api.requested_page(), conditions=options.conditions(Course.id))
+    values = options.values([row.course.id for row in page.items])
     return render_template(
         "cafe/staff/courses.html", page=page, options=options, values=values, args=options.query_args()
     )

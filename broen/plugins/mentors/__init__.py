@@ -91,4 +91,4 @@ def broen_cli(group: click.Group) -> None:
 @api.hookimpl
 def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
     """A municipality's admin may add fields to mentors in the pool."""
-    return [api.FieldTarget("mentors_mentor", "Frivillig mentor", "Volunteer mentor")]
+    return [api.FieldTarget(staff.FIELD_TARGET, "Frivillig mentor", "Volunteer mentor")]

@@ -81,7 +81,7 @@ def pool_rows(
 ) -> api.Page[PoolRow]:
     """The municipality's mentors by name, with their places taken; `status` "" is all but those who
     left, ALL is everyone, else one status; `conditions` on `Mentor.id` (the municipality's own fields'
-    filters, `api.extra_conditions`) narrow them. Two queries, however many mentors there are."""
+    filters, `ListOptions.conditions`) narrow them. Two queries, however many mentors there are."""
     mentors = api.scoped(Mentor).where(*conditions)
     if status == ALL:
         pass
@@ -110,12 +110,9 @@ def pool() -> ResponseReturnValue:
     if status not in {ALL, *(s.value for s in MentorStatus)}:
         status = ""
     options = api.list_options(FIELD_TARGET)
-    conditions = api.extra_conditions(FIELD_TARGET, Mentor.id, options.filters)
     db = api.db()
-    page = pool_rows(db, status, page=api.requested_page(), conditions=conditions)
-    values = api.extra_values(
-        FIELD_TARGET, [c.name for c in options.shown], [row.mentor.id for row in page.items]
-    )
+    page = pool_rows(db, status, page=api.requested_page(), conditions=options.conditions(Mentor.id))
+    values = options.values([row.mentor.id for row in page.items])
     waiting = intake.waiting_count(db, api.current_municipality())
     return render_template(
         "mentors/pool.html",

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask import request
 from sqlalchemy import ColumnElement, Numeric, case, cast, func, select
 
 from broen import api
@@ -22,12 +23,12 @@ from broen.plugins.municipal_fields import services
 from broen.plugins.municipal_fields.models import CHOICE_TYPES, FieldDefinition, FieldType, FieldValue
 from broen.plugins.municipal_fields.services import _
 from broen.plugins.municipal_fields.values import (
-    _choice_label,
-    _display,
-    _may_see,
-    _role,
     audit_sensitive,
+    choice_label,
+    display,
+    may_see,
     name_of,
+    role_of,
 )
 
 #: Records per query when a long export asks for values (databases limit a statement's parameters).
@@ -36,15 +37,23 @@ _TEXT_TYPES = (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.P
 
 
 def _visible(municipality: api.Municipality, target: str, user: api.User) -> list[FieldDefinition]:
-    role = _role(municipality, user)
-    return [d for d in services.fields_for(api.db(), municipality, target) if _may_see(d, role)]
+    """The fields of `target` that `user` may see. A list asks three times (its columns, its filters, its
+    values): read once per request (kept in the request's environ, which, unlike `g`, never outlives it)."""
+    cache: dict[tuple[int, str, int], list[FieldDefinition]] = request.environ.setdefault(
+        "municipal_fields.visible", {}
+    )
+    key = (municipality.id, target, user.id)
+    if key not in cache:
+        role = role_of(municipality, user)
+        cache[key] = [d for d in services.fields_for(api.db(), municipality, target) if may_see(d, role)]
+    return cache[key]
 
 
 def _column(definition: FieldDefinition, language: str) -> api.ListColumn:
     label = definition.label(language)
     type_ = definition.type
     if type_ in CHOICE_TYPES:
-        options = [(str(c["value"]), _choice_label(c, language)) for c in definition.choices]
+        options = [(str(c["value"]), choice_label(c, language)) for c in definition.choices]
         return api.ListColumn(name_of(definition.key), label, definition.sensitive, "choice", options)
     if type_ == FieldType.BOOLEAN:
         options = [("true", _("Yes")), ("false", _("No"))]
@@ -102,7 +111,7 @@ def values(
             found = tuple(stored.get((d.id, rid), ()))
             if found:
                 if (d.id, found) not in shown:
-                    shown[(d.id, found)] = _display(d, list(found), language)
+                    shown[(d.id, found)] = display(d, list(found), language)
                 texts[rid] = shown[(d.id, found)]
         answers.append(api.ListValues(name_of(d.key), texts))
     audit_sensitive(db, municipality, target, None, user, definitions, records=ids)

@@ -345,14 +345,6 @@ class FieldEdit:
     copy: FieldDefinition | None = None
 
 
-def update_field(db: api.Database, definition: FieldDefinition, by: api.User | None, data: FieldData) -> bool:
-    """Change a field's labels, help, required, choices, roles and sensitivity, not its type (a
-    `FieldError` on "type": `edit_field` changes types). Returns whether anything changed."""
-    if str(data.type) != definition.type.value:
-        raise FieldError("type", _("The type cannot be changed here."))
-    return edit_field(db, definition, by, data).changed
-
-
 def edit_field(
     db: api.Database,
     definition: FieldDefinition,

@@ -52,16 +52,16 @@ def name_of(key: str) -> str:
     return f"{PREFIX}{key}"
 
 
-def _role(municipality: api.Municipality, user: api.User) -> str | None:
+def role_of(municipality: api.Municipality, user: api.User) -> str | None:
     role = user.role_in(municipality.id)
     return role.value if role is not None else None
 
 
-def _may_edit(definition: FieldDefinition, role: str | None) -> bool:
+def may_edit(definition: FieldDefinition, role: str | None) -> bool:
     return role is not None and role in definition.edit_roles
 
 
-def _may_see(definition: FieldDefinition, role: str | None) -> bool:
+def may_see(definition: FieldDefinition, role: str | None) -> bool:
     return role is not None and (role in definition.see_roles or role in definition.edit_roles)
 
 
@@ -159,7 +159,7 @@ class _Choices(SelectMultipleField):  # type: ignore[misc]
         self.type = "SelectMultipleField"  # the core's `field` macro shows it as check boxes
 
 
-def _choice_label(choice: Mapping[str, Any], language: str) -> str:
+def choice_label(choice: Mapping[str, Any], language: str) -> str:
     return str(choice.get("en") if language == "en" else choice.get("da")) or str(choice["value"])
 
 
@@ -191,7 +191,7 @@ def _unbound(definition: FieldDefinition, language: str) -> Any:
     if type_ == FieldType.BOOLEAN:
         return BooleanField(label, **kwargs)
     if type_ in CHOICE_TYPES:
-        options = [(str(c["value"]), _choice_label(c, language)) for c in definition.choices]
+        options = [(str(c["value"]), choice_label(c, language)) for c in definition.choices]
         bad = _("Choose %(label)s among the choices shown.", label=label)
         if type_ == FieldType.CHOICE:
             return _Choice(
@@ -272,8 +272,8 @@ def form_fields(
 ) -> list[api.ExtraField]:
     """The fields of `target` that `user` may edit, in order, with the record's values (None: a new one)."""
     db = api.db()
-    role = _role(municipality, user)
-    definitions = [d for d in services.fields_for(db, municipality, target) if _may_edit(d, role)]
+    role = role_of(municipality, user)
+    definitions = [d for d in services.fields_for(db, municipality, target) if may_edit(d, role)]
     if not definitions:
         return []
     stored = _stored(db, municipality, definitions, record_id) if record_id is not None else {}
@@ -333,7 +333,7 @@ def save(
     The fields' rows are read again under a share lock: an admin's type change (which locks them for
     update) either finished before, and the value is checked against the new type, or waits for this save."""
     db = api.db()
-    role = _role(municipality, user)
+    role = role_of(municipality, user)
     current = (
         api.scoped(FieldDefinition, municipality)
         .where(FieldDefinition.target == target, FieldDefinition.archived_at.is_(None))
@@ -341,7 +341,7 @@ def save(
         .with_for_update(read=True)
         .execution_options(populate_existing=True)
     )
-    definitions = [d for d in db.session.scalars(current) if _may_edit(d, role) and name_of(d.key) in data]
+    definitions = [d for d in db.session.scalars(current) if may_edit(d, role) and name_of(d.key) in data]
     if not definitions:
         return []
     language = api.language_of(user)
@@ -399,12 +399,12 @@ def _date_text(iso: str, language: str) -> str:
         return str(api.format_date(day))
 
 
-def _display(definition: FieldDefinition, values: list[str], language: str) -> str:
+def display(definition: FieldDefinition, values: list[str], language: str) -> str:
     if not values:
         return ""
     type_ = definition.type
     if type_ in CHOICE_TYPES:
-        labels = {str(c["value"]): _choice_label(c, language) for c in definition.choices}
+        labels = {str(c["value"]): choice_label(c, language) for c in definition.choices}
         return ", ".join(labels.get(v, v) for v in values)
     text = values[0]
     if type_ == FieldType.BOOLEAN:
@@ -420,14 +420,14 @@ def facts(municipality: api.Municipality, target: str, record_id: int, user: api
     """The fields of `target` that `user` may see, with the record's values as text, in order. Showing a
     sensitive field is audited (keys only) and committed. Two queries, however many fields."""
     db = api.db()
-    role = _role(municipality, user)
-    definitions = [d for d in services.fields_for(db, municipality, target) if _may_see(d, role)]
+    role = role_of(municipality, user)
+    definitions = [d for d in services.fields_for(db, municipality, target) if may_see(d, role)]
     if not definitions:
         return []
     stored = _stored(db, municipality, definitions, record_id)
     language = api.language_of(user)
     shown = [
-        api.ExtraFact(d.label(language), _display(d, stored.get(d.id, []), language)) for d in definitions
+        api.ExtraFact(d.label(language), display(d, stored.get(d.id, []), language)) for d in definitions
     ]
     audit_sensitive(db, municipality, target, record_id, user, definitions)
     return shown

@@ -90,4 +90,4 @@ def broen_cli(group: click.Group) -> None:
 @api.hookimpl
 def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
     """A municipality's admin may add fields to referrals of relatives to counselling."""
-    return [api.FieldTarget("relatives_referral", "Henvisning af pårørende", "Referral of a relative")]
+    return [api.FieldTarget(staff.FIELD_TARGET, "Henvisning af pårørende", "Referral of a relative")]

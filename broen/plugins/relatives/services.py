@@ -638,7 +638,7 @@ def referrals_query(
 ) -> Any:
     """The municipality's referrals in `status` (None: those in progress), oldest step first, each with its
     relative (and course) and the citizen's id and name: one statement. `conditions` on `Referral.id` (the
-    municipality's own fields' filters, `api.extra_conditions`) narrow them."""
+    municipality's own fields' filters, `ListOptions.conditions`) narrow them."""
     wanted = (status,) if status is not None else OPEN_STATUSES
     return (
         select(Referral, Relative, api.Citizen.id, api.Citizen.name)

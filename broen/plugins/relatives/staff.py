@@ -806,9 +806,8 @@ def index() -> ResponseReturnValue:
     municipality = api.current_municipality()
     chosen, status = _status_filter()
     options = api.list_options(FIELD_TARGET)
-    conditions = api.extra_conditions(FIELD_TARGET, Referral.id, options.filters)
     overview = services.open_referrals(
-        db, municipality, status, page=api.requested_page(), conditions=conditions
+        db, municipality, status, page=api.requested_page(), conditions=options.conditions(Referral.id)
     )
     rows = overview.page.items
     if rows:  # the page names these citizens and relatives
@@ -820,7 +819,7 @@ def index() -> ResponseReturnValue:
         if shown:
             api.audit.record_each(db, "view", services.RELATIVE, shown, by=by, what="relatives_overview")
         db.session.commit()
-    values = api.extra_values(FIELD_TARGET, [c.name for c in options.shown], [r.referral.id for r in rows])
+    values = options.values([r.referral.id for r in rows])
     return render_template(
         "relatives/staff_overview.html",
         overview=overview,
@@ -845,8 +844,7 @@ def export() -> ResponseReturnValue:
     db = api.db()
     municipality = api.current_municipality()
     options = api.list_options(FIELD_TARGET)
-    conditions = api.extra_conditions(FIELD_TARGET, Referral.id, options.filters)
-    query = services.referrals_query(municipality, conditions=conditions)
+    query = services.referrals_query(municipality, conditions=options.conditions(Referral.id))
     rows = [services.ReferralRow(*row) for row in db.session.execute(query)]
     by = api.current_user()
     details: dict[str, Any] = {"what": "relatives_overview"}
@@ -856,7 +854,7 @@ def export() -> ResponseReturnValue:
     api.audit.record_each(db, "export", "citizen", [r.citizen_id for r in rows], by=by, **details)
     db.session.commit()
     extra = options.exported()
-    values = api.extra_values(FIELD_TARGET, [c.name for c in extra], [r.referral.id for r in rows])
+    values = options.values([r.referral.id for r in rows], extra)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(
