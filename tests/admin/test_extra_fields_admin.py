@@ -10,17 +10,21 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import StringField
 
 from broen import api
-from broen.core import accounts
 from broen.core.models import Citizen
-from broen.plugins.municipal_fields import services as fields
 from broen.plugins.municipal_fields.models import FieldType
-from broen.plugins.municipal_fields.services import FieldData
-from tests.conftest import EXAMPLE_PLUGIN, Client, World, db_of, make_app
-from tests.plugins.municipal_fields.helpers import stored
+from tests.conftest import EXAMPLE_PLUGIN, World, db_of, make_app
+from tests.plugins.municipal_fields.helpers import (
+    SQLITE_ONLY,
+    add_field,
+    count_rows,
+    fields_world_with,
+    logged_in,
+    stored,
+)
 
 NAME = "admin_fields_test"
 URL = "/admin/citizen_fields"
@@ -77,36 +81,7 @@ def app(database_url: str) -> Iterator[Flask]:
     made.extensions["broen.db"].dispose()
 
 
-@pytest.fixture
-def fields_world(app: Flask, world: World) -> World:
-    with app.app_context():
-        for m in world.municipalities.values():
-            for plugin in (NAME, "municipal_fields"):
-                accounts.set_plugin_enabled(db_of(app), m, plugin, True)
-    return world
-
-
-def add_field(app: Flask, world: World, key: str, label: str, **kwargs: Any) -> None:
-    """A field of Norddjurs's citizens, made while the app runs."""
-    data = FieldData(
-        target="citizen",
-        key=key,
-        label_da=label,
-        label_en=label,
-        see_roles=["admin", "coordinator"],
-        edit_roles=["admin", "coordinator"],
-        **{"type": FieldType.TEXT, **kwargs},
-    )
-    with app.app_context():
-        fields.create_field(
-            db_of(app), world.municipalities["norddjurs"], world.user("norddjurs", "admin"), data
-        )
-
-
-def admin_of(make_client: Any, world: World, slug: str) -> Client:
-    client: Client = make_client()
-    assert client.login(world.user(slug, "admin")).status_code == 302
-    return client
+fields_world = fields_world_with(NAME)
 
 
 def citizens_named(app: Flask, name: str) -> list[int]:
@@ -114,25 +89,26 @@ def citizens_named(app: Flask, name: str) -> list[int]:
         return list(db_of(app).session.scalars(select(Citizen.id).where(Citizen.name == name)))
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@SQLITE_ONLY
 def test_a_field_added_while_the_app_runs_is_on_the_admin_form_of_its_municipality_only(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    norddjurs = admin_of(make_client, fields_world, "norddjurs")
+    norddjurs = logged_in(make_client, fields_world, "admin")
     assert "municipal_fields__case" not in norddjurs.get(f"{URL}/new/").get_data(as_text=True)
-    add_field(app, fields_world, "case", "Case number")  # after the app (and its admin views) was made
+    # After the app (and its admin views) was made:
+    add_field(app, fields_world, "citizen", "case", label_en="Case number")
     html = norddjurs.get(f"{URL}/new/").get_data(as_text=True)
     assert 'name="municipal_fields__case"' in html and "Case number" in html and f'name="{CODE}"' in html
-    silkeborg = admin_of(make_client, fields_world, "silkeborg")
+    silkeborg = logged_in(make_client, fields_world, "admin", "silkeborg")
     assert "municipal_fields__case" not in silkeborg.get(f"{URL}/new/").get_data(as_text=True)
 
 
 def test_the_fields_are_saved_with_the_row_and_a_refused_value_saves_nothing(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "case", "Case number", required=True)
-    add_field(app, fields_world, "hours", "Hours", type=FieldType.INTEGER)
-    client = admin_of(make_client, fields_world, "norddjurs")
+    add_field(app, fields_world, "citizen", "case", label_en="Case number", required=True)
+    add_field(app, fields_world, "citizen", "hours", FieldType.INTEGER)
+    client = logged_in(make_client, fields_world, "admin")
     row = {
         "name": "Admin Borger",
         "status_since": "2026-03-02",
@@ -166,5 +142,4 @@ def test_the_fields_are_saved_with_the_row_and_a_refused_value_saves_nothing(
     changed = client.submit(edit, {**row, "municipal_fields__case": "ND-2", "municipal_fields__hours": ""})
     assert changed.status_code == 302
     assert stored(app) == {("case", citizen_id): "ND-2"}
-    with app.app_context():
-        assert db_of(app).session.scalar(select(func.count()).select_from(Citizen)) == 7
+    assert count_rows(app, Citizen) == 7

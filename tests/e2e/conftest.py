@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from broen.core.models import User
 from tests.conftest import World, _make_world, make_app
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response, ViewportSize
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +45,24 @@ def unavailable(reason: str, allow_module_level: bool = False) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"The browser tests must run under CI=true: {reason}")
     pytest.skip(f"Browser not available: {reason}", allow_module_level=allow_module_level)
+
+
+def _buffered(app: WSGIApplication) -> WSGIApplication:
+    """Each response read to its end and closed before werkzeug sends it.
+
+    Chromium drops connections (a font request cancelled as the page moves on); werkzeug then skips
+    closing the response, and the static file it left open surfaced as a ResourceWarning in a later test.
+    """
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
 
 
 @dataclass
@@ -68,7 +87,7 @@ def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
         db = app.extensions["broen.db"]
         db.session.execute(update(User).values(language="en"))
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="broen-live-server", daemon=True)
     thread.start()
     try:

@@ -8,17 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
-from sqlalchemy import func, select
 
 from broen.plugins.cafe.models import Course
 from broen.plugins.municipal_fields.models import FieldType
-from tests.conftest import Client, World, db_of, text_of
-from tests.plugins.municipal_fields.helpers import add_text_field, stored, turn_on
-from tests.sqlcount import count_statements
+from tests.conftest import World, text_of
+from tests.plugins.municipal_fields.helpers import (
+    SQLITE_ONLY,
+    add_field,
+    check_fields_on,
+    check_no_fields_on,
+    check_page_statements_with_ten_fields,
+    count_rows,
+    fields_world_with,
+    logged_in,
+    record_id,
+    stored,
+)
 
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TARGET = "cafe_course"
 BASE = "/norddjurs/cafe"
 NEW = {
@@ -36,49 +43,26 @@ NEW = {
 DETAILS = {"title": "Café i Grenaa", "venue": "Kulturhuset", "facilitators": "", "description": ""}
 
 MakeCourse = Callable[..., Course]
-
-
-@pytest.fixture
-def fields_world(app: Flask, world: World) -> World:
-    """The world with the café and the municipal fields on in both municipalities."""
-    return turn_on(app, world, "cafe")
-
-
-def add_field(app: Flask, world: World, key: str, slug: str = "norddjurs", **kwargs: Any) -> None:
-    """A text field of the municipality's café courses (staff see and edit it), through the service."""
-    add_text_field(app, world, TARGET, key, slug, **kwargs)
-
-
-def logged_in(make_client: Any, world: World, slug: str = "norddjurs") -> Client:
-    client: Client = make_client()
-    assert client.login(world.user(slug, "coordinator")).status_code == 302
-    return client
+fields_world = fields_world_with("cafe")
 
 
 def courses_titled(app: Flask, title: str) -> int:
-    with app.app_context():
-        return int(
-            db_of(app).session.scalar(select(func.count()).select_from(Course).where(Course.title == title))
-        )
+    return count_rows(app, Course, Course.title == title)
 
 
 @SQLITE_ONLY
 def test_a_norddjurs_field_is_on_the_course_forms_and_page_in_norddjurs_only(
     app: Flask, fields_world: World, make_client: Any, make_course: MakeCourse
 ) -> None:
-    add_field(app, fields_world, "hall", label_en="Booked hall")
+    add_field(app, fields_world, TARGET, "hall", label_en="Booked hall")
     with app.app_context():
         ours = make_course(slug="norddjurs").id
         theirs = make_course(slug="silkeborg").id
     client = logged_in(make_client, fields_world)
-    for url in (f"{BASE}/courses/new", f"{BASE}/courses/{ours}/edit"):
-        html = client.get(url).get_data(as_text=True)
-        assert 'name="municipal_fields__hall"' in html and "The municipality's own fields" in html, url
+    check_fields_on(client, "hall", f"{BASE}/courses/new", f"{BASE}/courses/{ours}/edit")
     assert "Booked hall —" in text_of(client.get(f"{BASE}/courses/{ours}"))
-    other = logged_in(make_client, fields_world, "silkeborg")
-    for url in ("/silkeborg/cafe/courses/new", f"/silkeborg/cafe/courses/{theirs}/edit"):
-        html = other.get(url).get_data(as_text=True)
-        assert "municipal_fields__" not in html and "The municipality's own fields" not in html, url
+    other = logged_in(make_client, fields_world, slug="silkeborg")
+    check_no_fields_on(other, "/silkeborg/cafe/courses/new", f"/silkeborg/cafe/courses/{theirs}/edit")
     assert "Booked hall" not in text_of(other.get(f"/silkeborg/cafe/courses/{theirs}"))
 
 
@@ -86,7 +70,7 @@ def test_a_norddjurs_field_is_on_the_course_forms_and_page_in_norddjurs_only(
 def test_a_required_field_must_be_filled_and_without_it_nothing_is_saved(
     app: Flask, fields_world: World, make_client: Any, make_course: MakeCourse
 ) -> None:
-    add_field(app, fields_world, "hall", label_en="Booked hall", required=True)
+    add_field(app, fields_world, TARGET, "hall", label_en="Booked hall", required=True)
     client = logged_in(make_client, fields_world)
     refused = client.submit(f"{BASE}/courses/new", {**NEW, "municipal_fields__hall": " "})
     assert refused.status_code == 400 and "Fill in Booked hall." in text_of(refused)
@@ -104,14 +88,14 @@ def test_a_required_field_must_be_filled_and_without_it_nothing_is_saved(
 def test_values_are_saved_with_the_course_shown_on_its_page_and_changed_by_an_edit(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "hall", label_en="Booked hall", required=True)
-    add_field(app, fields_world, "seats", label_en="Chairs", type=FieldType.INTEGER)
+    add_field(app, fields_world, TARGET, "hall", label_en="Booked hall", required=True)
+    add_field(app, fields_world, TARGET, "seats", FieldType.INTEGER, label_en="Chairs")
     client = logged_in(make_client, fields_world)
     made = client.submit(
         f"{BASE}/courses/new", {**NEW, "municipal_fields__hall": "Sal 2", "municipal_fields__seats": "14"}
     )
     assert made.status_code == 302
-    course_id = int(made.location.rstrip("/").rsplit("/", 1)[1])
+    course_id = record_id(made.location)
     assert stored(app) == {("hall", course_id): "Sal 2", ("seats", course_id): "14"}
     page = text_of(client.get(made.location))
     assert "Booked hall Sal 2" in page and "Chairs 14" in page
@@ -132,16 +116,9 @@ def test_values_are_saved_with_the_course_shown_on_its_page_and_changed_by_an_ed
 def test_the_course_page_sends_as_many_statements_with_ten_fields_as_with_one(
     app: Flask, fields_world: World, make_client: Any, make_course: MakeCourse
 ) -> None:
-    add_field(app, fields_world, "f0")
+    add_field(app, fields_world, TARGET, "f0")
     with app.app_context():
         url = f"{BASE}/courses/{make_course(slug='norddjurs').id}"
-    client = logged_in(make_client, fields_world)
-    client.get(url)
-    with count_statements(app) as one:
-        assert client.get(url).status_code == 200
-    for n in range(1, 10):
-        add_field(app, fields_world, f"f{n}")
-    with count_statements(app) as ten:
-        page = client.get(url)
-    assert page.status_code == 200 and "F9" in text_of(page)
-    assert len(ten) == len(one)
+    check_page_statements_with_ten_fields(
+        app, fields_world, logged_in(make_client, fields_world), TARGET, url
+    )

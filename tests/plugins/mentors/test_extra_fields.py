@@ -8,17 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
-from sqlalchemy import func, select
 
 from broen.plugins.mentors.models import Mentor
 from broen.plugins.municipal_fields.models import FieldType
-from tests.conftest import Client, World, db_of, text_of
-from tests.plugins.municipal_fields.helpers import add_text_field, stored, turn_on
-from tests.sqlcount import count_statements
+from tests.conftest import World, text_of
+from tests.plugins.municipal_fields.helpers import (
+    SQLITE_ONLY,
+    add_field,
+    check_fields_on,
+    check_no_fields_on,
+    check_page_statements_with_ten_fields,
+    count_rows,
+    fields_world_with,
+    logged_in,
+    record_id,
+    stored,
+)
 
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TARGET = "mentors_mentor"
 BASE = "/norddjurs/mentors"
 FORM = {
@@ -35,49 +42,26 @@ FORM = {
 }
 
 MakeMentor = Callable[..., Mentor]
-
-
-@pytest.fixture
-def fields_world(app: Flask, world: World) -> World:
-    """The world with the mentors and the municipal fields on in both municipalities."""
-    return turn_on(app, world, "mentors")
-
-
-def add_field(app: Flask, world: World, key: str, slug: str = "norddjurs", **kwargs: Any) -> None:
-    """A text field of the municipality's mentors (staff see and edit it), through the service."""
-    add_text_field(app, world, TARGET, key, slug, **kwargs)
-
-
-def logged_in(make_client: Any, world: World, slug: str = "norddjurs") -> Client:
-    client: Client = make_client()
-    assert client.login(world.user(slug, "coordinator")).status_code == 302
-    return client
+fields_world = fields_world_with("mentors")
 
 
 def mentors_named(app: Flask, name: str) -> int:
-    with app.app_context():
-        return int(
-            db_of(app).session.scalar(select(func.count()).select_from(Mentor).where(Mentor.name == name))
-        )
+    return count_rows(app, Mentor, Mentor.name == name)
 
 
 @SQLITE_ONLY
 def test_a_norddjurs_field_is_on_the_mentor_forms_and_page_in_norddjurs_only(
     app: Flask, fields_world: World, make_client: Any, make_mentor: MakeMentor
 ) -> None:
-    add_field(app, fields_world, "police", label_en="Police check done on")
+    add_field(app, fields_world, TARGET, "police", label_en="Police check done on")
     with app.app_context():
         ours = make_mentor("Ole Olsen", slug="norddjurs").id
         theirs = make_mentor("Sif Sand", slug="silkeborg").id
     client = logged_in(make_client, fields_world)
-    for url in (f"{BASE}/new", f"{BASE}/{ours}/edit"):
-        html = client.get(url).get_data(as_text=True)
-        assert 'name="municipal_fields__police"' in html and "The municipality's own fields" in html, url
+    check_fields_on(client, "police", f"{BASE}/new", f"{BASE}/{ours}/edit")
     assert "Police check done on —" in text_of(client.get(f"{BASE}/{ours}"))
-    other = logged_in(make_client, fields_world, "silkeborg")
-    for url in ("/silkeborg/mentors/new", f"/silkeborg/mentors/{theirs}/edit"):
-        html = other.get(url).get_data(as_text=True)
-        assert "municipal_fields__" not in html and "The municipality's own fields" not in html, url
+    other = logged_in(make_client, fields_world, slug="silkeborg")
+    check_no_fields_on(other, "/silkeborg/mentors/new", f"/silkeborg/mentors/{theirs}/edit")
     assert "Police check" not in text_of(other.get(f"/silkeborg/mentors/{theirs}"))
 
 
@@ -85,7 +69,7 @@ def test_a_norddjurs_field_is_on_the_mentor_forms_and_page_in_norddjurs_only(
 def test_a_required_field_must_be_filled_and_without_it_nothing_is_saved(
     app: Flask, fields_world: World, make_client: Any, make_mentor: MakeMentor
 ) -> None:
-    add_field(app, fields_world, "police", label_en="Police check", required=True)
+    add_field(app, fields_world, TARGET, "police", label_en="Police check", required=True)
     client = logged_in(make_client, fields_world)
     refused = client.submit(f"{BASE}/new", FORM)
     assert refused.status_code == 400 and "Fill in Police check." in text_of(refused)
@@ -102,14 +86,14 @@ def test_a_required_field_must_be_filled_and_without_it_nothing_is_saved(
 def test_values_are_saved_with_the_mentor_shown_on_their_page_and_changed_by_an_edit(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "police", label_en="Police check", required=True)
-    add_field(app, fields_world, "course", label_en="Introduction course", type=FieldType.BOOLEAN)
+    add_field(app, fields_world, TARGET, "police", label_en="Police check", required=True)
+    add_field(app, fields_world, TARGET, "course", FieldType.BOOLEAN, label_en="Introduction course")
     client = logged_in(make_client, fields_world)
     made = client.submit(
         f"{BASE}/new", {**FORM, "municipal_fields__police": "OK 2026", "municipal_fields__course": "y"}
     )
     assert made.status_code == 302
-    mentor_id = int(made.location.rstrip("/").rsplit("/", 1)[1])
+    mentor_id = record_id(made.location)
     assert stored(app) == {("police", mentor_id): "OK 2026", ("course", mentor_id): "true"}
     page = text_of(client.get(made.location))
     assert "Police check OK 2026" in page and "Introduction course Yes" in page
@@ -127,16 +111,9 @@ def test_values_are_saved_with_the_mentor_shown_on_their_page_and_changed_by_an_
 def test_the_mentor_page_sends_as_many_statements_with_ten_fields_as_with_one(
     app: Flask, fields_world: World, make_client: Any, make_mentor: MakeMentor
 ) -> None:
-    add_field(app, fields_world, "f0")
+    add_field(app, fields_world, TARGET, "f0")
     with app.app_context():
         url = f"{BASE}/{make_mentor('Ole Olsen', slug='norddjurs').id}"
-    client = logged_in(make_client, fields_world)
-    client.get(url)
-    with count_statements(app) as one:
-        assert client.get(url).status_code == 200
-    for n in range(1, 10):
-        add_field(app, fields_world, f"f{n}")
-    with count_statements(app) as ten:
-        page = client.get(url)
-    assert page.status_code == 200 and "F9" in text_of(page)
-    assert len(ten) == len(one)
+    check_page_statements_with_ten_fields(
+        app, fields_world, logged_in(make_client, fields_world), TARGET, url
+    )

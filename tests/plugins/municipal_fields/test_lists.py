@@ -6,8 +6,6 @@ list's statements do not grow with the number of citizens or fields (2,000 citiz
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 from typing import Any
@@ -17,9 +15,10 @@ from flask import Flask
 from sqlalchemy import insert, select
 
 from broen.core.models import AuditEntry, Citizen, CitizenStatus
-from broen.plugins.municipal_fields.models import FieldDefinition, FieldType, FieldValue
+from broen.plugins.municipal_fields.models import FieldType
 from tests.conftest import World, db_of, text_of
-from tests.plugins.municipal_fields.test_values import SQLITE_ONLY, add, logged_in
+from tests.plugins.municipal_fields.helpers import SQLITE_ONLY, export_rows, logged_in, put_values
+from tests.plugins.municipal_fields.test_values import add
 from tests.sqlcount import count_statements
 
 LIST = "/norddjurs/citizens/"
@@ -42,24 +41,9 @@ def seed(app: Flask, world: World, count: int, values: dict[str, Any], slug: str
             for n in range(count)
         ]
         ids = list(db.session.scalars(insert(Citizen).returning(Citizen.id), rows))
-        fields = {
-            key: field_id
-            for key, field_id in db.session.execute(
-                select(FieldDefinition.key, FieldDefinition.id).where(
-                    FieldDefinition.municipality_id == municipality.id
-                )
-            )
-        }
-        value_rows = [
-            {"municipality_id": municipality.id, "field_id": fields[key], "record_id": rid, "value": text}
-            for key, make in values.items()
-            for n, rid in enumerate(ids)
-            for text in make(n)
-        ]
-        if value_rows:
-            db.session.execute(insert(FieldValue), value_rows)
         db.session.commit()
-        return ids
+    put_values(app, world, "citizen", ids, values, slug)
+    return ids
 
 
 def names_in(html: str) -> set[str]:
@@ -215,12 +199,6 @@ def test_columns_and_filters_follow_the_municipality_and_the_role(
     assert "Case number" not in silkeborg and "More columns and filters" not in silkeborg
 
 
-def export_rows(client: Any, **args: Any) -> list[list[str]]:
-    response = client.get(LIST + "export.csv", query_string=args)
-    assert response.status_code == 200
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
-
-
 @SQLITE_ONLY
 def test_the_export_has_the_fields_and_a_sensitive_one_only_when_chosen(
     app: Flask, fields_world: World, make_client: Any
@@ -239,7 +217,7 @@ def test_the_export_has_the_fields_and_a_sensitive_one_only_when_chosen(
         },
     )
     client = logged_in(make_client, fields_world)
-    rows = export_rows(client, q="person")
+    rows = export_rows(client, LIST, q="person")
     assert rows[0][-2:] == ["Case number", "Started"]
     assert "Diagnosis" not in rows[0] and not any("private" in cell for row in rows for cell in row)
     by_name = {row[0]: row for row in rows[1:]}
@@ -247,7 +225,7 @@ def test_the_export_has_the_fields_and_a_sensitive_one_only_when_chosen(
     assert by_name["Person 0002"][-2] == "'=HYPERLINK(2)"  # not a formula in Excel
 
     chosen = export_rows(
-        client, q="person", cols="municipal_fields__diagnosis", municipal_fields__case_no="ab-1"
+        client, LIST, q="person", cols="municipal_fields__diagnosis", municipal_fields__case_no="ab-1"
     )
     assert chosen[0][-3:] == ["Case number", "Started", "Diagnosis"]
     assert [row[0] for row in chosen[1:]] == ["Person 0001"]

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from broen.core.models import AuditEntry, Citizen, User
 from broen.plugins.municipal_fields import services
-from broen.plugins.municipal_fields.models import FieldDefinition, FieldType, FieldValue
-from broen.plugins.municipal_fields.services import FieldData
-from tests.conftest import Client, World, db_of, text_of
+from broen.plugins.municipal_fields.models import FieldDefinition, FieldType
+from tests.conftest import World, db_of, text_of
+from tests.plugins.municipal_fields.helpers import (
+    SQLITE_ONLY,
+    add_field,
+    count_rows,
+    logged_in,
+    record_id,
+    stored_lists,
+)
 from tests.sqlcount import count_statements
 
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 NEW = "/norddjurs/citizens/new"
-STAFF = ["admin", "coordinator"]
 CHOICES = [
     {"value": "cash", "da": "Kontanthjælp", "en": "Cash benefit"},
     {"value": "sick", "da": "Sygedagpenge", "en": "Sickness benefit"},
@@ -52,23 +56,10 @@ TYPES: list[tuple[str, FieldType, str, Any, list[str], str]] = [
 
 
 def add(app: Flask, world: World, key: str, type_: FieldType = FieldType.TEXT, **kwargs: Any) -> int:
-    """A field of Norddjurs's citizens (unless `slug` says otherwise), through the service."""
-    slug = kwargs.pop("slug", "norddjurs")
-    data = FieldData(
-        target="citizen",
-        key=key,
-        label_da=kwargs.pop("label_da", key.title()),
-        label_en=kwargs.pop("label_en", key.title()),
-        type=type_,
-        choices=kwargs.pop("choices", CHOICES if type_ in (FieldType.CHOICE, FieldType.CHOICES) else []),
-        see_roles=kwargs.pop("see_roles", STAFF),
-        edit_roles=kwargs.pop("edit_roles", STAFF),
-        **kwargs,
-    )
-    with app.app_context():
-        return services.create_field(
-            db_of(app), world.municipalities[slug], world.user(slug, "admin"), data
-        ).id
+    """A field of Norddjurs's citizens (unless `slug` says otherwise; a choice field with `CHOICES`
+    unless `choices` say otherwise), through the service."""
+    choices = CHOICES if type_ in (FieldType.CHOICE, FieldType.CHOICES) else []
+    return add_field(app, world, "citizen", key, type_, **{"choices": choices, **kwargs})
 
 
 def add_every_type(app: Flask, world: World) -> None:
@@ -76,31 +67,8 @@ def add_every_type(app: Flask, world: World) -> None:
         add(app, world, key, type_, label_en=label, label_da=f"{label} (da)")
 
 
-def logged_in(make_client: Any, world: World, role: str = "coordinator", slug: str = "norddjurs") -> Client:
-    client: Client = make_client()
-    assert client.login(world.user(slug, role)).status_code == 302
-    return client
-
-
-def stored(app: Flask) -> dict[tuple[str, int], list[str]]:
-    """Every stored value, by (field key, record id), in the order written."""
-    with app.app_context():
-        rows = db_of(app).session.execute(
-            select(FieldDefinition.key, FieldValue.record_id, FieldValue.value)
-            .join(FieldDefinition, FieldDefinition.id == FieldValue.field_id)
-            .order_by(FieldValue.id)
-        )
-        values: dict[tuple[str, int], list[str]] = {}
-        for key, record_id, value in rows:
-            values.setdefault((key, record_id), []).append(value)
-        return values
-
-
 def citizens_named(app: Flask, name: str) -> int:
-    with app.app_context():
-        return int(
-            db_of(app).session.scalar(select(func.count()).select_from(Citizen).where(Citizen.name == name))
-        )
+    return count_rows(app, Citizen, Citizen.name == name)
 
 
 def audit_details(app: Flask, object_type: str = "citizen") -> list[tuple[str, dict[str, Any]]]:
@@ -113,10 +81,6 @@ def audit_details(app: Flask, object_type: str = "citizen") -> list[tuple[str, d
                 .order_by(AuditEntry.id)
             )
         ]
-
-
-def citizen_id(location: str) -> int:
-    return int(location.rstrip("/").rsplit("/", 1)[1])
 
 
 def form_data(name: str, **values: Any) -> dict[str, Any]:
@@ -153,10 +117,10 @@ def test_an_empty_required_field_is_named_nothing_is_saved_and_what_was_typed_st
     assert "Fill in Case number." in page and "Fill in Benefit." in page and "Fill in Has a bike" not in page
     html = refused.get_data(as_text=True)
     assert 'value="Required Person"' in html and 'value="7"' in html
-    assert citizens_named(app, "Required Person") == 0 and stored(app) == {}
+    assert citizens_named(app, "Required Person") == 0 and stored_lists(app) == {}
     made = client.submit(NEW, form_data("Required Person", case_no="A1", benefit="cash"))
     assert made.status_code == 302  # the unticked yes/no box is no obstacle
-    assert stored(app)[("bike", citizen_id(made.location))] == ["false"]
+    assert stored_lists(app)[("bike", record_id(made.location))] == ["false"]
 
 
 @SQLITE_ONLY
@@ -182,7 +146,7 @@ def test_bad_values_are_refused_naming_the_field_and_nothing_is_saved(
         response = client.submit(NEW, form_data("Bad Person", **{key: bad}))
         assert response.status_code == 400, key
         assert message in text_of(response), key
-    assert citizens_named(app, "Bad Person") == 0 and stored(app) == {}
+    assert citizens_named(app, "Bad Person") == 0 and stored_lists(app) == {}
 
 
 def test_good_values_are_stored_as_canonical_text_shown_and_replaced_by_an_edit(
@@ -192,8 +156,8 @@ def test_good_values_are_stored_as_canonical_text_shown_and_replaced_by_an_edit(
     client = logged_in(make_client, fields_world)
     made = client.submit(NEW, form_data("Good Person", **{key: typed for key, _t, _l, typed, *_r in TYPES}))
     assert made.status_code == 302
-    record = citizen_id(made.location)
-    values = stored(app)
+    record = record_id(made.location)
+    values = stored_lists(app)
     for key, _type, _label, _typed, canonical, _shown in TYPES:
         assert values[(key, record)] == canonical, key
     page = text_of(client.get(made.location))
@@ -209,7 +173,7 @@ def test_good_values_are_stored_as_canonical_text_shown_and_replaced_by_an_edit(
         {f"municipal_fields__{k}": t for k, _y, _l, t, *_r in TYPES if k in ("mail2", "mobile", "site")}
     )
     assert client.submit(edit, changed).status_code == 302
-    values = stored(app)
+    values = stored_lists(app)
     assert ("case_no", record) not in values and ("started", record) not in values
     assert values[("hours", record)] == ["40"] and values[("benefit", record)] == ["cash"]
     assert values[("support", record)] == ["sick"] and values[("bike", record)] == ["false"]
@@ -241,7 +205,7 @@ def test_an_archived_field_leaves_the_form_and_page_and_keeps_its_values(
     field_id = add(app, fields_world, "case_no", label_en="Case number")
     client = logged_in(make_client, fields_world)
     made = client.submit(NEW, form_data("Archived Person", case_no="AB-12"))
-    record = citizen_id(made.location)
+    record = record_id(made.location)
     assert "Case number AB-12" in text_of(client.get(made.location))
     with app.app_context():
         db = db_of(app)
@@ -252,7 +216,7 @@ def test_an_archived_field_leaves_the_form_and_page_and_keeps_its_values(
     assert (
         client.submit(f"/norddjurs/citizens/{record}/edit", form_data("Archived Person")).status_code == 302
     )
-    assert stored(app)[("case_no", record)] == ["AB-12"]
+    assert stored_lists(app)[("case_no", record)] == ["AB-12"]
 
 
 def test_roles_limit_who_edits_and_who_sees_a_field(
@@ -264,7 +228,7 @@ def test_roles_limit_who_edits_and_who_sees_a_field(
     admin = logged_in(make_client, fields_world, "admin")
     made = admin.submit(NEW, form_data("Role Person", grant="cash", diagnosis="secret-dx", case_no="A1"))
     assert made.status_code == 302
-    record = citizen_id(made.location)
+    record = record_id(made.location)
     coordinator = logged_in(make_client, fields_world)
     edit = f"/norddjurs/citizens/{record}/edit"
     form = text_of(coordinator.get(edit))
@@ -272,7 +236,7 @@ def test_roles_limit_who_edits_and_who_sees_a_field(
     # The coordinator's save keeps what only the admin may edit, even a bad value sent by hand.
     sent = form_data("Role Person", case_no="A2", grant="lottery", diagnosis="overwritten")
     assert coordinator.submit(edit, sent).status_code == 302
-    values = stored(app)
+    values = stored_lists(app)
     assert values[("grant", record)] == ["cash"] and values[("diagnosis", record)] == ["secret-dx"]
     assert values[("case_no", record)] == ["A2"]
     page = text_of(coordinator.get(made.location))
@@ -288,7 +252,7 @@ def test_showing_a_sensitive_field_is_audited_with_its_key_only(
     add(app, fields_world, "case_no", label_en="Case number")
     client = logged_in(make_client, fields_world)
     made = client.submit(NEW, form_data("Sensitive Person", diagnosis="secret-dx", case_no="A1"))
-    record = citizen_id(made.location)
+    record = record_id(made.location)
     assert "Diagnosis secret-dx" in text_of(client.get(made.location))
     views = [d for action, d in audit_details(app) if d.get("what") == "municipal_fields_sensitive"]
     assert views == [{"what": "municipal_fields_sensitive", "fields": ["diagnosis"]}]

@@ -8,33 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
-from sqlalchemy import func, select
 
 from broen.plugins.municipal_fields.models import FieldType
 from broen.plugins.relatives import services
 from broen.plugins.relatives.models import Referral, ReferralKind, Relative
 from tests.conftest import World, db_of, text_of
-from tests.plugins.municipal_fields.helpers import add_text_field, stored, turn_on
+from tests.plugins.municipal_fields.helpers import (
+    SQLITE_ONLY,
+    add_field,
+    check_fields_on,
+    check_no_fields_on,
+    check_page_statements_with_ten_fields,
+    count_rows,
+    fields_world_with,
+    record_id,
+    stored,
+)
 from tests.plugins.relatives.test_relatives import REFER, add_relative, consent, logged_in
-from tests.sqlcount import count_statements
 
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TARGET = "relatives_referral"
 BASE = "/norddjurs/relatives"
 PROPOSE = {"kind": "individual", "course_id": ""}
-
-
-@pytest.fixture
-def fields_world(app: Flask, world: World) -> World:
-    """The world with the relatives and the municipal fields on in both municipalities."""
-    return turn_on(app, world, "relatives")
-
-
-def add_field(app: Flask, world: World, key: str, slug: str = "norddjurs", **kwargs: Any) -> None:
-    """A text field of the municipality's referrals (staff see and edit it), through the service."""
-    add_text_field(app, world, TARGET, key, slug, **kwargs)
+fields_world = fields_world_with("relatives")
 
 
 def referral_of(app: Flask, world: World, slug: str = "norddjurs") -> int:
@@ -48,29 +44,25 @@ def referral_of(app: Flask, world: World, slug: str = "norddjurs") -> int:
 
 
 def referrals(app: Flask) -> int:
-    with app.app_context():
-        return int(db_of(app).session.scalar(select(func.count()).select_from(Referral)))
+    return count_rows(app, Referral)
 
 
 @SQLITE_ONLY
 def test_a_norddjurs_field_is_on_the_referral_forms_and_page_in_norddjurs_only(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "case", label_en="Case number")
+    add_field(app, fields_world, TARGET, "case", label_en="Case number")
     relative_id = add_relative(app, fields_world, given=consent(**REFER), slug="norddjurs")
     ours = referral_of(app, fields_world)
     theirs = referral_of(app, fields_world, "silkeborg")
     client = logged_in(make_client, fields_world, slug="norddjurs")
-    for url in (f"{BASE}/{relative_id}/refer", f"{BASE}/referrals/{ours}/fields"):
-        html = client.get(url).get_data(as_text=True)
-        assert 'name="municipal_fields__case"' in html and "The municipality's own fields" in html, url
+    check_fields_on(client, "case", f"{BASE}/{relative_id}/refer", f"{BASE}/referrals/{ours}/fields")
     page = client.get(f"{BASE}/referrals/{ours}").get_data(as_text=True)
     assert "Case number —" in text_of(client.get(f"{BASE}/referrals/{ours}"))
     assert f"/referrals/{ours}/fields" in page  # the way to fill them in
     other = logged_in(make_client, fields_world, slug="silkeborg")
     silkeborg_relative = add_relative(app, fields_world, given=consent(**REFER))
-    html = other.get(f"/silkeborg/relatives/{silkeborg_relative}/refer").get_data(as_text=True)
-    assert "municipal_fields__" not in html and "The municipality's own fields" not in html
+    check_no_fields_on(other, f"/silkeborg/relatives/{silkeborg_relative}/refer")
     page = other.get(f"/silkeborg/relatives/referrals/{theirs}").get_data(as_text=True)
     assert "Case number" not in page and "/fields" not in page
     empty = other.get(f"/silkeborg/relatives/referrals/{theirs}/fields")
@@ -82,7 +74,7 @@ def test_a_norddjurs_field_is_on_the_referral_forms_and_page_in_norddjurs_only(
 def test_a_required_field_must_be_filled_and_without_it_nothing_is_saved(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "case", label_en="Case number", required=True)
+    add_field(app, fields_world, TARGET, "case", label_en="Case number", required=True)
     relative_id = add_relative(app, fields_world, given=consent(**REFER), slug="norddjurs")
     client = logged_in(make_client, fields_world, slug="norddjurs")
     refused = client.submit(f"{BASE}/{relative_id}/refer", {**PROPOSE, "municipal_fields__case": ""})
@@ -97,8 +89,8 @@ def test_a_required_field_must_be_filled_and_without_it_nothing_is_saved(
 def test_values_are_saved_with_the_referral_shown_on_its_page_and_changed_later(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "case", label_en="Case number", required=True)
-    add_field(app, fields_world, "hours", label_en="Hours granted", type=FieldType.INTEGER)
+    add_field(app, fields_world, TARGET, "case", label_en="Case number", required=True)
+    add_field(app, fields_world, TARGET, "hours", FieldType.INTEGER, label_en="Hours granted")
     relative_id = add_relative(app, fields_world, given=consent(**REFER), slug="norddjurs")
     client = logged_in(make_client, fields_world, slug="norddjurs")
     made = client.submit(
@@ -106,7 +98,7 @@ def test_values_are_saved_with_the_referral_shown_on_its_page_and_changed_later(
         {**PROPOSE, "municipal_fields__case": "ND-7", "municipal_fields__hours": "6"},
     )
     assert made.status_code == 302
-    referral_id = int(made.location.rstrip("/").rsplit("/", 1)[1])
+    referral_id = record_id(made.location)
     assert stored(app) == {("case", referral_id): "ND-7", ("hours", referral_id): "6"}
     page = text_of(client.get(made.location))
     assert "Case number ND-7" in page and "Hours granted 6" in page
@@ -127,15 +119,7 @@ def test_values_are_saved_with_the_referral_shown_on_its_page_and_changed_later(
 def test_the_referral_page_sends_as_many_statements_with_ten_fields_as_with_one(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    add_field(app, fields_world, "f0")
+    add_field(app, fields_world, TARGET, "f0")
     url = f"{BASE}/referrals/{referral_of(app, fields_world)}"
     client = logged_in(make_client, fields_world, slug="norddjurs")
-    client.get(url)
-    with count_statements(app) as one:
-        assert client.get(url).status_code == 200
-    for n in range(1, 10):
-        add_field(app, fields_world, f"f{n}")
-    with count_statements(app) as ten:
-        page = client.get(url)
-    assert page.status_code == 200 and "F9" in text_of(page)
-    assert len(ten) == len(one)
+    check_page_statements_with_ten_fields(app, fields_world, client, TARGET, url)
