@@ -56,9 +56,26 @@ from broen.core.invitations import (
 from broen.core.invitations import LoginState as _LoginState
 from broen.core.invitations import login_state as _login_state
 from broen.core.links import absolute_url
-from broen.core.models import Citizen, Invitation, Municipality, Role, TenantMixin, User
+from broen.core.models import (
+    Citizen,
+    CitizenStatus,
+    CitizenStatusChange,
+    Invitation,
+    Municipality,
+    Role,
+    TenantMixin,
+    User,
+)
 from broen.core.pagination import Page, paginate, requested_page
-from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
+from broen.core.plugin_values import (
+    CitizenPanel,
+    FieldTarget,
+    HomePanel,
+    MenuItem,
+    OutcomeFigure,
+    PluginInfo,
+    WorklistItem,
+)
 from broen.core.tenancy import current_municipality, current_role, get_scoped_or_404, require_role, scoped
 
 
@@ -138,6 +155,15 @@ def field_targets(municipality: Municipality) -> list[FieldTarget]:
     return list(targets.values())
 
 
+def outcome_figures(municipality: Municipality, start: date, end: date) -> list[OutcomeFigure]:
+    """The figures of the outcome report from every plugin on in `municipality`, for `start` to `end`
+    (`broen_outcome_figures`), ordered by `order`; a plugin that fails is left out (and logged)."""
+    figures: list[OutcomeFigure] = current_app.extensions["broen.plugins"].call_flat(
+        "broen_outcome_figures", municipality, municipality=municipality, start=start, end=end
+    )
+    return sorted(figures, key=lambda f: f.order)
+
+
 def has_calendar_link(user: User) -> bool:
     """Whether `user` has a live personal calendar link (its token cannot be shown again)."""
     return _calendar_tokens.live_token(db(), user) is not None
@@ -152,6 +178,8 @@ __all__ = [
     "CitizenData",
     "CitizenError",
     "CitizenPanel",
+    "CitizenStatus",
+    "CitizenStatusChange",
     "ConfigurationError",
     "ConfirmForm",
     "Database",
@@ -159,6 +187,7 @@ __all__ = [
     "ExtraField",
     "ExtraFieldError",
     "FieldTarget",
+    "HomePanel",
     "Invitation",
     "InvitationError",
     "InvitationSubject",
@@ -167,6 +196,7 @@ __all__ = [
     "ListValues",
     "MenuItem",
     "Municipality",
+    "OutcomeFigure",
     "Page",
     "PluginInfo",
     "Role",
@@ -208,6 +238,7 @@ __all__ = [
     "municipality_feed",
     "new_calendar_link",
     "ngettext",
+    "outcome_figures",
     "paginate",
     "plugin_enabled",
     "plugin_settings",

@@ -22,7 +22,7 @@ The full guide is docs/plugins.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     from broen.core.extra_columns import ListColumn, ListValues
     from broen.core.extra_fields import ExtraFact, ExtraField
     from broen.core.models import Citizen, Invitation, Municipality, User
-    from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
+    from broen.core.plugin_values import (
+        CitizenPanel,
+        FieldTarget,
+        HomePanel,
+        MenuItem,
+        OutcomeFigure,
+        PluginInfo,
+        WorklistItem,
+    )
 
 hookspec = pluggy.HookspecMarker("broen")
 hookimpl = pluggy.HookimplMarker("broen")
@@ -109,6 +117,16 @@ def broen_worklist_items(  # type: ignore[empty-body]
 
     Return a list of `WorklistItem`s. Keep it cheap: it runs on every visit to the start page. Return
     an empty list when nothing is due.
+    """
+
+
+@hookspec
+def broen_home_panels(municipality: Municipality, user: User) -> Sequence[HomePanel]:  # type: ignore[empty-body]
+    """*Per municipality.* Return sections for this user's start page, under the worklist.
+
+    For what needs more than a line of the worklist, e.g. a coordinator's citizens who are due a contact.
+    Return a list of `HomePanel`s (escaped HTML, rendered with `render_template`). Keep it cheap: it runs
+    on every visit to the start page, with a number of statements that does not grow with the records.
     """
 
 
@@ -213,6 +231,19 @@ def broen_list_conditions(  # type: ignore[empty-body]
     option's value for "text" and "choice", a (from, to) pair of `Decimal`s or `date`s (None: open) for
     "number" and "date". Return a list of SQLAlchemy conditions on `id_column`, e.g.
     `id_column.in_(select(MyValue.record_id).where(...))`, which the list adds to its query.
+    """
+
+
+@hookspec
+def broen_outcome_figures(  # type: ignore[empty-body]
+    municipality: Municipality, start: date, end: date
+) -> Sequence[OutcomeFigure]:
+    """*Per municipality.* Return your figures of the outcome report for `start` to `end` (both included).
+
+    Called when the outcome report is shown or downloaded (`api.outcome_figures`), once per municipality
+    in it. Count the municipality's records only, as they stood in that period, with a number of statements
+    that does not grow with the records. Return a list of `OutcomeFigure`s (texts in the request's
+    language); the report adds municipalities up by `key` and compares with the targets set for it.
     """
 
 

@@ -68,3 +68,45 @@ class CitizenPanel:
     title: str
     html: str
     order: int = 100
+
+
+#: A section of a user's start page: the same shape as a section of a citizen's page.
+HomePanel = CitizenPanel
+
+#: How an `OutcomeFigure`'s value reads.
+OUTCOME_KINDS = ("people", "share", "mean", "total")
+
+
+@dataclass(frozen=True)
+class OutcomeFigure:
+    """One number of the outcome report, for one municipality and period (`broen_outcome_figures`).
+
+    `key` names the figure in every municipality and period; prefix it with the plugin's name
+    ("employers.flexjob"). The report adds municipalities up by key, and an admin sets targets by key.
+    `kind` says how `value` reads:
+
+    - "people": a number of people (the report also shows it as a share of those enrolled);
+    - "share": `value` people of `of` people, e.g. still in the job after three months: 8 of 10;
+    - "mean": `value` is a sum over `of` people, shown as value / of (e.g. WHO-5 points);
+    - "total": a sum in `unit`, e.g. paid hours a week.
+
+    Every kind is a sum and `of` a count, so adding municipalities up is adding `value` and `of`.
+    `chart` groups figures into one chart ("course", "work", "retention", "wellbeing" or your own);
+    `note` says in one plain sentence how the figure is counted (the report shows it under the table).
+    """
+
+    key: str
+    label: str
+    value: float
+    kind: str = "people"
+    of: int | None = None
+    unit: str = ""
+    chart: str = ""
+    note: str = ""
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTCOME_KINDS:
+            raise ValueError(f"OutcomeFigure {self.key!r}: kind must be one of {OUTCOME_KINDS}")
+        if (self.of is None) == (self.kind in ("share", "mean")):
+            raise ValueError(f"OutcomeFigure {self.key!r}: `of` goes with the kinds share and mean")

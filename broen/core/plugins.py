@@ -33,7 +33,15 @@ from broen.core.db import Database
 from broen.core.extra_columns import ListColumn, ListValues
 from broen.core.extra_fields import ExtraFact, ExtraField
 from broen.core.models import Municipality, PluginState
-from broen.core.plugin_values import CitizenPanel, FieldTarget, MenuItem, PluginInfo, WorklistItem
+from broen.core.plugin_values import (
+    CitizenPanel,
+    FieldTarget,
+    HomePanel,
+    MenuItem,
+    OutcomeFigure,
+    PluginInfo,
+    WorklistItem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +57,9 @@ RESERVED_NAMES = frozenset({"admin", "auth", "calendar", "citizens", "core", "fe
 ITEM_TYPES: Mapping[str, type] = {
     "broen_menu_items": MenuItem,
     "broen_worklist_items": WorklistItem,
+    "broen_home_panels": HomePanel,
     "broen_citizen_panels": CitizenPanel,
+    "broen_outcome_figures": OutcomeFigure,
     "broen_calendar_events": CalendarEvent,
     "broen_field_targets": FieldTarget,
     "broen_extra_fields": ExtraField,

@@ -36,7 +36,10 @@ def home() -> ResponseReturnValue:
     worklist = registry().call_flat(
         "broen_worklist_items", municipality, municipality=municipality, user=current_user
     )
-    return render_template("core/home.html", worklist=worklist)
+    panels = registry().call_flat(
+        "broen_home_panels", municipality, municipality=municipality, user=current_user
+    )
+    return render_template("core/home.html", worklist=worklist, panels=sorted(panels, key=lambda p: p.order))
 
 
 @bp.route("/healthz")

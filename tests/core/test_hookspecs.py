@@ -13,6 +13,7 @@ import ast
 import inspect
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,12 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
         with app.test_request_context("/silkeborg/"):
             keys = [t.key for t in api.field_targets(world.municipalities["silkeborg"])]
             assert keys[0] == "citizen" and "recorder_thing" in keys
+        # The outcome report asks every plugin for its figures (broen_outcome_figures).
+        with app.test_request_context("/silkeborg/"):
+            figures = api.outcome_figures(
+                world.municipalities["silkeborg"], date(2026, 1, 1), date(2026, 1, 31)
+            )
+            assert [(f.key, f.value) for f in figures] == [("recorder.days", 31)]
         # Someone accepts an invitation to one of the recorder's records (broen_invitation_accepted).
         with app.app_context():
             thing = invitations.InvitationSubject(

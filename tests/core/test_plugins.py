@@ -223,6 +223,7 @@ def test_a_plugins_hooks_are_not_called_at_all_where_it_is_off(
     per_municipality = {
         "broen_menu_items",
         "broen_worklist_items",
+        "broen_home_panels",
         "broen_citizen_panels",
         "broen_extra_facts",
         "broen_calendar_events",

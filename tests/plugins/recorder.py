@@ -6,7 +6,7 @@ answer reached the page. Register an instance through `make_app(..., plugins=[..
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,20 @@ class Recorder:
     def broen_worklist_items(self, municipality: api.Municipality, user: api.User) -> list[api.WorklistItem]:
         self.calls.append(("broen_worklist_items", municipality.slug))
         return [api.WorklistItem("Recorder task")]
+
+    @api.hookimpl
+    def broen_home_panels(self, municipality: api.Municipality, user: api.User) -> list[api.HomePanel]:
+        self.calls.append(("broen_home_panels", municipality.slug))
+        return [api.HomePanel("Recorder home panel", "<p>recorded at home</p>")]
+
+    @api.hookimpl
+    def broen_outcome_figures(
+        self, municipality: api.Municipality, start: date, end: date
+    ) -> list[api.OutcomeFigure]:
+        self.calls.append(("broen_outcome_figures", municipality.slug))
+        return [
+            api.OutcomeFigure("recorder.days", "Days in the period", (end - start).days + 1, kind="total")
+        ]
 
     @api.hookimpl
     def broen_citizen_panels(self, citizen: api.Citizen, user: api.User) -> list[api.CitizenPanel]:
