@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale, format_date, lazy_gettext, ngettext
+from flask_babel import force_locale, format_date, format_decimal, lazy_gettext, ngettext
 from flask_babel import gettext as _gettext
 from flask_login import current_user as _current_user
 
@@ -28,6 +28,7 @@ from broen.core import audit, mail, public_forms
 from broen.core.citizens.forms import ConfirmForm
 from broen.core.citizens.services import CitizenData, CitizenError, add_citizen, citizens_named
 from broen.core.configuration import ConfigurationError
+from broen.core.dates import add_months, week_end
 from broen.core.db import Base, Database, UTCDateTime, current_db, lock_row, utcnow
 from broen.core.exports import csv_cell
 from broen.core.extra_columns import (
@@ -207,6 +208,7 @@ __all__ = [
     "WorklistItem",
     "absolute_url",
     "add_citizen",
+    "add_months",
     "audit",
     "citizens_named",
     "csv_cell",
@@ -221,6 +223,7 @@ __all__ = [
     "field_targets",
     "force_locale",
     "format_date",
+    "format_decimal",
     "get_scoped_or_404",
     "gettext",
     "has_calendar_link",
@@ -248,5 +251,6 @@ __all__ = [
     "save_extras",
     "scoped",
     "utcnow",
+    "week_end",
     "withdraw_invitation_page",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -255,6 +256,52 @@ def _municipal_fields(app: Flask) -> None:
         db.session.commit()
 
 
+def _target_citizen(app: Flask) -> Citizen:
+    """The target's first citizen, in the current (request) context's session."""
+    db = app.extensions["broen.db"]
+    citizen = db.session.scalars(
+        select(Citizen).join(Municipality).where(Municipality.slug == TARGET).order_by(Citizen.id)
+    ).first()
+    assert citizen is not None
+    return citizen
+
+
+def _contacts(app: Flask) -> None:
+    """A contact, a WHO-5 measurement and a chosen rhythm of the target's first citizen."""
+    from broen.plugins.contacts import services as cs
+
+    db = app.extensions["broen.db"]
+    with app.test_request_context(f"/{TARGET}/"):
+        citizen = _target_citizen(app)
+        cs.log_contact(db, citizen, None, cs.ContactData(date(2026, 1, 5), "walk", "citizen", ""))
+        cs.record_who5(db, citizen, None, date(2026, 1, 5), [3] * 5)
+        cs.set_rhythm(db, citizen, None, 1)
+
+
+def _employers(app: Flask) -> None:
+    """A company, an interest, a contact and a flex job (with its check-ins) of the target's first citizen."""
+    from broen.plugins.employers import services as es
+
+    db = app.extensions["broen.db"]
+    with app.test_request_context(f"/{TARGET}/"):
+        citizen = _target_citizen(app)
+        company = es.create_company(
+            db, citizen.municipality, None, es.CompanyData("Company only Silkeborg may see")
+        )
+        es.add_interest(db, citizen, None, company)
+        es.record_contact(db, citizen, None, company, date(2026, 1, 5), "flex_job")
+        es.record_placement(db, citizen, None, company, es.PlacementData("flexjob", date(2026, 1, 12), "10"))
+
+
+def _outcomes(app: Flask) -> None:
+    """A target of the target municipality."""
+    from broen.plugins.outcomes import services as os_
+
+    with app.test_request_context(f"/{TARGET}/"):
+        target = _target_citizen(app).municipality
+        os_.save_targets(target, [os_.Target("outcomes.enrolled", count=70)], None)
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -277,6 +324,15 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "relatives_course_session": _relatives,
     "municipal_fields_field": _municipal_fields,
     "municipal_fields_value": _municipal_fields,
+    "contacts_contact": _contacts,
+    "contacts_who5": _contacts,
+    "contacts_rhythm": _contacts,
+    "employers_company": _employers,
+    "employers_interest": _employers,
+    "employers_contact": _employers,
+    "employers_placement": _employers,
+    "employers_task": _employers,
+    "outcomes_target": _outcomes,
 }
 
 
