@@ -3,11 +3,14 @@
 Python does the geometry (this module), the template `outcomes/_chart.html` writes the SVG (escaped).
 A chart reads without colour and without a pointer: every bar has its number printed next to it, the
 target is a dashed tick with the word "target" in the bar's text and in the legend, and `<title>` and
-`<desc>` say every number in words for screen readers.
+`<desc>` say every number in words for screen readers. Only numbers of people and shares are drawn (on one
+scale of people, and 0 to 100 %); a mean or a total alone on a scale of its own would be a full bar that
+says nothing, so those stay in the table.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from broen import api
@@ -22,6 +25,11 @@ WIDTH = 360
 #: The longest bar (each bar's number is printed on the line above it, so the bars take the width).
 BAR_SPACE = 330
 BAR_HEIGHT = 16
+#: A bar's text is wrapped at this many characters (12-unit text over the drawing's width).
+LINE_CHARS = 52
+LINE_HEIGHT = 14
+#: The kinds of figure drawn.
+DRAWN = ("people", "share")
 #: Bar colours (each at least 4.5:1 against white): all together, then each municipality in turn.
 TOGETHER = "#004d99"
 SERIES = ("#6a3d9a", "#8a4b00", "#1b6b3a", "#a3195b")
@@ -43,8 +51,9 @@ class Bar:
     y: float
     width: float
     colour: str
-    text: str
-    #: The baseline of the bar's text, on the line above the bar.
+    #: The bar's text, wrapped, on the lines above the bar.
+    lines: list[str]
+    #: The baseline of the text's first line.
     text_y: float
     #: Where the target tick goes, or None without a target.
     tick_x: float | None = None
@@ -70,10 +79,8 @@ class Chart:
 
 
 def _scale_key(row: Row) -> str:
-    """Figures on one scale: shares on 0 to 100 %, people together, every other figure on its own."""
-    if row.kind == "share":
-        return "%"
-    return "people" if row.kind == "people" else row.key
+    """Figures on one scale: shares on 0 to 100 %, people together."""
+    return "%" if row.kind == "share" else "people"
 
 
 def _measure(report: Report, row: Row, municipality_id: int | None) -> tuple[float | None, float | None]:
@@ -85,9 +92,6 @@ def _measure(report: Report, row: Row, municipality_id: int | None) -> tuple[flo
         if share is None and count is not None and cell is not None and cell.of:
             share = 100 * count / cell.of
         return value, share
-    if row.kind == "mean":
-        value = cell.value / cell.of if cell is not None and cell.of else None
-        return value, float(count) if count is not None else None
     value = cell.value if cell is not None else None
     target = float(count) if count is not None else None
     if target is None and share is not None and row.kind == "people":
@@ -105,10 +109,11 @@ def _series(report: Report) -> list[tuple[int | None, str, str]]:
 
 
 def charts(report: Report) -> list[Chart]:
-    """One chart per chart group present in the report, in `GROUPS`' order, then the others."""
-    groups = list(dict.fromkeys(row.chart for row in report.rows if row.chart))
+    """One chart per chart group with a number of people or a share, in `GROUPS`' order, then the others."""
+    drawn = [row for row in report.rows if row.chart and row.kind in DRAWN]
+    groups = list(dict.fromkeys(row.chart for row in drawn))
     ordered = [g for g in GROUPS if g in groups] + [g for g in groups if g not in GROUPS]
-    return [_chart(report, group, [row for row in report.rows if row.chart == group]) for group in ordered]
+    return [_chart(report, group, [row for row in drawn if row.chart == group]) for group in ordered]
 
 
 def _chart(report: Report, group: str, rows: list[Row]) -> Chart:
@@ -144,8 +149,10 @@ def _chart(report: Report, group: str, rows: list[Row]) -> Chart:
                 chart.has_target = True
             width = BAR_SPACE * (value or 0) / top
             tick = BAR_SPACE * target / top if target is not None else None
-            figure.bars.append(Bar(y + 16, width, colour, text, y + 12, tick))
-            y += 16 + BAR_HEIGHT + 6
+            lines = textwrap.wrap(text, LINE_CHARS) or [text]
+            above = LINE_HEIGHT * (len(lines) - 1)
+            figure.bars.append(Bar(y + 16 + above, width, colour, lines, y + 12, tick))
+            y += 16 + above + BAR_HEIGHT + 6
             said = value_text.hidden or shown
             spoken.append(
                 (f"{name} {said}" if name else said)

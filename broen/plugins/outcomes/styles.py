@@ -4,7 +4,7 @@ styles): the charts' width, the table's numbers, and an A4 print layout."""
 from __future__ import annotations
 
 CSS = """
-.outcomes-chart { margin: 24px 0 0; max-width: 72rem; }
+.outcomes-chart { margin: 24px 0 0; max-width: 48rem; }
 .outcomes-chart figcaption { font-weight: 600; font-size: 1.8rem; margin-bottom: 4px; }
 .outcomes-chart svg { display: block; width: 100%; height: auto; }
 .outcomes-chart text { font-family: inherit; }
