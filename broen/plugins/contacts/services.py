@@ -275,18 +275,3 @@ def record_who5(
     )
     db.session.commit()
     return measurement
-
-
-def delete_who5(db: api.Database, measurement: Who5, by: api.User | None) -> None:
-    """Delete a WHO-5 measurement recorded by mistake."""
-    _audit(
-        db,
-        "delete",
-        measurement.citizen_id,
-        measurement.municipality_id,
-        by,
-        what="contacts_who5",
-        who5_id=measurement.id,
-    )
-    db.session.delete(measurement)
-    db.session.commit()

@@ -623,6 +623,32 @@ def _lock_task(db: api.Database, task: Task) -> tuple[Placement, Task]:
     return placement, fresh
 
 
+def _done(
+    db: api.Database,
+    placement: Placement,
+    task: Task,
+    by: api.User | None,
+    day: date,
+    note: str,
+    **answers: Any,
+) -> None:
+    """Mark a locked task done on `day` with its note and answers (columns of the task), audited by field."""
+    task.status, task.done_on, task.note = TaskStatus.DONE, day, note
+    task.done_by_id = by.id if by else None
+    for name, value in answers.items():
+        setattr(task, name, value)
+    api.audit.record(
+        db,
+        "update",
+        TASK,
+        task.id,
+        by=by,
+        municipality_id=task.municipality_id,
+        citizen_id=placement.citizen_id,
+        fields=["status", "done_on", *answers, *(["note"] if note else [])],
+    )
+
+
 def complete_checkin(
     db: api.Database,
     task: Task,
@@ -644,21 +670,7 @@ def complete_checkin(
         placement, fresh = _lock_task(db, task)
         if day < placement.start_on:
             raise EmployerError("done_on", _("The check-in cannot be before the placement started."))
-        fresh.status = TaskStatus.DONE
-        fresh.done_on = day
-        fresh.note = clean_note
-        fresh.still_there = still_there
-        fresh.done_by_id = by.id if by else None
-        api.audit.record(
-            db,
-            "update",
-            TASK,
-            fresh.id,
-            by=by,
-            municipality_id=fresh.municipality_id,
-            citizen_id=placement.citizen_id,
-            fields=["status", "done_on", "still_there", *(["note"] if clean_note else [])],
-        )
+        _done(db, placement, fresh, by, day, clean_note, still_there=still_there)
         cancelled = 0
         if not still_there:
             reason = _(
@@ -686,21 +698,7 @@ def complete_handover(
     clean_note = _note(note)
     try:
         placement, fresh = _lock_task(db, task)
-        fresh.status = TaskStatus.DONE
-        fresh.done_on = day
-        fresh.handed_to = receiver
-        fresh.note = clean_note
-        fresh.done_by_id = by.id if by else None
-        api.audit.record(
-            db,
-            "update",
-            TASK,
-            fresh.id,
-            by=by,
-            municipality_id=fresh.municipality_id,
-            citizen_id=placement.citizen_id,
-            fields=["status", "done_on", "handed_to", *(["note"] if clean_note else [])],
-        )
+        _done(db, placement, fresh, by, day, clean_note, handed_to=receiver)
         db.session.commit()
     except BaseException:
         db.session.rollback()
