@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired
 from broen import api
 
 _ = api.gettext
-__ = api.lazy_gettext
+_l = api.lazy_gettext
 
 THIS, ALL = "this", "all"
 
@@ -28,11 +28,11 @@ class DayField(DateField):  # type: ignore[misc]  # WTForms ships no type hints
 
 
 class ReportForm(Form):  # type: ignore[misc]
-    start = DayField(__("From"), validators=[InputRequired(__("Write the first day of the period."))])
-    end = DayField(__("To"), validators=[InputRequired(__("Write the last day of the period."))])
+    start = DayField(_l("From"), validators=[InputRequired(_l("Write the first day of the period."))])
+    end = DayField(_l("To"), validators=[InputRequired(_l("Write the last day of the period."))])
     scope = RadioField(
-        __("Municipalities"),
-        choices=[SelectChoice(THIS, __("This municipality")), SelectChoice(ALL, __("All my municipalities"))],
+        _l("Municipalities"),
+        choices=[SelectChoice(THIS, _l("This municipality")), SelectChoice(ALL, _l("All my municipalities"))],
         validate_choice=False,
     )
 
