@@ -9,6 +9,7 @@ reader's language).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,6 +71,7 @@ from broen.core.models import (
 from broen.core.pagination import Page, paginate, requested_page
 from broen.core.plugin_values import (
     CitizenPanel,
+    DataSection,
     FieldTarget,
     HomePanel,
     MenuItem,
@@ -77,6 +79,7 @@ from broen.core.plugin_values import (
     PluginInfo,
     WorklistItem,
 )
+from broen.core.privacy import data_records
 from broen.core.tenancy import current_municipality, current_role, get_scoped_or_404, require_role, scoped
 
 
@@ -165,6 +168,16 @@ def outcome_figures(municipality: Municipality, start: date, end: date) -> list[
     return sorted(figures, key=lambda f: f.order)
 
 
+def records_deleted(municipality: Municipality, target: str, record_ids: Sequence[int]) -> None:
+    """Tell every plugin that records of `target` (a `FieldTarget` key) were deleted, so what they keep about
+    them (e.g. extra values) goes too, in the caller's transaction (`broen_records_deleted`). Call it when
+    your plugin deletes records others may have data on, e.g. in `broen_erase_citizen`."""
+    if record_ids:
+        current_app.extensions["broen.plugins"].call_each(
+            "broen_records_deleted", municipality=municipality, target=target, record_ids=list(record_ids)
+        )
+
+
 def has_calendar_link(user: User) -> bool:
     """Whether `user` has a live personal calendar link (its token cannot be shown again)."""
     return _calendar_tokens.live_token(db(), user) is not None
@@ -183,6 +196,7 @@ __all__ = [
     "CitizenStatusChange",
     "ConfigurationError",
     "ConfirmForm",
+    "DataSection",
     "Database",
     "ExtraFact",
     "ExtraField",
@@ -215,6 +229,7 @@ __all__ = [
     "current_municipality",
     "current_role",
     "current_user",
+    "data_records",
     "db",
     "extra_facts",
     "extra_form",
@@ -246,6 +261,7 @@ __all__ = [
     "plugin_enabled",
     "plugin_settings",
     "public_forms",
+    "records_deleted",
     "requested_page",
     "require_role",
     "save_extras",

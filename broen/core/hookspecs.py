@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from broen.core.models import Citizen, Invitation, Municipality, User
     from broen.core.plugin_values import (
         CitizenPanel,
+        DataSection,
         FieldTarget,
         HomePanel,
         MenuItem,
@@ -244,6 +245,40 @@ def broen_outcome_figures(  # type: ignore[empty-body]
     in it. Count the municipality's records only, as they stood in that period, with a number of statements
     that does not grow with the records. Return a list of `OutcomeFigure`s (texts in the request's
     language); the report adds municipalities up by `key` and compares with the targets set for it.
+    """
+
+
+@hookspec
+def broen_citizen_data(citizen: Citizen) -> Sequence[DataSection]:  # type: ignore[empty-body]
+    """Return everything your plugin holds about `citizen`, for the export of the citizen's data (GDPR art. 15).
+
+    Called for every installed plugin, on or off in the citizen's municipality (a plugin turned off keeps
+    its rows), when an admin exports or is about to erase the citizen's data. Return a list of
+    `DataSection`s: one per kind of record, with every field you store about the citizen (free texts
+    included); an empty list if you hold nothing. Raising stops the export: it must be complete.
+    """
+
+
+@hookspec
+def broen_erase_citizen(citizen: Citizen, by: User | None) -> None:
+    """Delete or anonymise everything your plugin holds about `citizen` (GDPR art. 17).
+
+    Called for every installed plugin, on or off in the citizen's municipality, inside the erasure's one
+    transaction: flush if you must, never commit. Afterwards no row of yours may hold the citizen's name,
+    contact details or a free text about them; keep only anonymous numbers the reports need (a
+    placement's type, dates and hours, without its note). Raising stops the erasure and undoes all of it.
+    Return nothing.
+    """
+
+
+@hookspec
+def broen_records_deleted(municipality: Municipality, target: str, record_ids: Sequence[int]) -> None:
+    """Forget what you keep about records of another plugin that it has just deleted (their extra values).
+
+    Called for every installed plugin when a plugin calls `api.records_deleted(municipality, target,
+    record_ids)`, e.g. while erasing a citizen's referrals, inside the caller's transaction: flush if you
+    must, never commit. `target` is the records' kind (a `FieldTarget` key). Raising undoes the caller's
+    work. Return nothing.
     """
 
 

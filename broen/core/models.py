@@ -170,6 +170,8 @@ class Citizen(CalendarSource, TenantMixin, Base):
     search_name: Mapped[str] = mapped_column(String(120), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: When the citizen's data was erased: the row keeps only anonymous numbers (status history) for reports.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact_person: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[contact_person_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

@@ -110,3 +110,16 @@ class OutcomeFigure:
             raise ValueError(f"OutcomeFigure {self.key!r}: kind must be one of {OUTCOME_KINDS}")
         if (self.of is None) == (self.kind in ("share", "mean")):
             raise ValueError(f"OutcomeFigure {self.key!r}: `of` goes with the kinds share and mean")
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """A part of what broen holds about one citizen (`broen_citizen_data`): `key` names it in the JSON export
+    ("contacts", "who5"), `label` in the request's language on the summary and the erasure confirmation,
+    and `records` are JSON-able mappings (dates as ISO strings), one per row. `labels` name the records'
+    keys on the readable summary (in the request's language); a key without one is shown as it is."""
+
+    key: str
+    label: str
+    records: list[dict[str, Any]]
+    labels: Mapping[str, str] = field(default_factory=dict)

@@ -235,22 +235,27 @@ def test_csv_export_has_the_filtered_records_neutralises_formulas_and_is_audited
     assert "'=HYPERLINK(1) Sø" in formula
 
 
-def test_only_an_admin_deletes_a_record_after_confirming_and_the_log_keeps_the_fact(
+def test_only_an_admin_erases_a_record_after_confirming_and_the_log_keeps_only_the_fact(
     app: Flask, world: World, make_client: object
 ) -> None:
     citizen_id = world.citizens["silkeborg"][2]
     coordinator = make_client()  # type: ignore[operator]
     coordinator.login(world.user("silkeborg", "coordinator"))
     assert coordinator.get(f"/silkeborg/citizens/{citizen_id}/delete").status_code == 403
+    assert coordinator.get(f"/silkeborg/citizens/{citizen_id}/data").status_code == 403
     admin = make_client()  # type: ignore[operator]
     admin.login(world.user("silkeborg", "admin"))
     confirm = admin.get(f"/silkeborg/citizens/{citizen_id}/delete")
-    assert confirm.status_code == 200 and "Carl Silkeborg" in confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Erase all data about Carl Silkeborg?" in confirm.get_data(
+        as_text=True
+    )
     db = app.extensions["broen.db"]
-    assert db.session.get(Citizen, citizen_id) is not None
+    assert db.session.get(Citizen, citizen_id).erased_at is None  # type: ignore[union-attr]
     admin.submit(f"/silkeborg/citizens/{citizen_id}/delete", {})
     db.session.expire_all()
-    assert db.session.get(Citizen, citizen_id) is None
-    entry = audit_entries(app, action="delete", object_id=citizen_id)[-1]
+    erased = db.session.get_one(Citizen, citizen_id)
+    assert erased.erased_at is not None and "Carl" not in erased.name and erased.email is None
+    assert admin.get(f"/silkeborg/citizens/{citizen_id}/delete").status_code == 409
+    entry = audit_entries(app, action="erase", object_id=citizen_id)[-1]
     assert entry.user_name == world.user("silkeborg", "admin").name
-    assert "Carl" not in str(entry.details)
+    assert "Carl" not in str(entry.details) and entry.details["records"]["core"] >= 1

@@ -21,9 +21,9 @@ import pytest
 from flask import Flask
 
 from broen import api
-from broen.core import accounts, configuration, hookspecs, invitations
+from broen.core import accounts, configuration, hookspecs, invitations, privacy
 from broen.core.migrate import upgrade
-from broen.core.models import Role
+from broen.core.models import Citizen, Role
 from tests.conftest import EXAMPLE_PLUGIN, Client, World, make_app
 from tests.plugins.recorder import Recorder
 
@@ -161,6 +161,16 @@ def test_every_hook_is_called_by_the_core(database_url: str, world: World, tmp_p
                 world.municipalities["silkeborg"], date(2026, 1, 1), date(2026, 1, 31)
             )
             assert [(f.key, f.value) for f in figures] == [("recorder.days", 31)]
+        # An admin exports a citizen's data, a plugin deletes records others may keep data on, and the admin
+        # erases the citizen (broen_citizen_data, broen_records_deleted, broen_erase_citizen).
+        with app.test_request_context("/silkeborg/"):
+            erased = db.session.get_one(Citizen, world.citizens["silkeborg"][1])
+            parts = privacy.citizen_parts(db, app.extensions["broen.plugins"], erased)
+            assert [s.key for p in parts if p.source == "recorder" for s in p.sections] == ["things"]
+            api.records_deleted(world.municipalities["silkeborg"], "recorder_thing", [1])
+            privacy.erase_citizen(
+                db, app.extensions["broen.plugins"], erased, world.user("silkeborg", "admin")
+            )
         # Someone accepts an invitation to one of the recorder's records (broen_invitation_accepted).
         with app.app_context():
             thing = invitations.InvitationSubject(

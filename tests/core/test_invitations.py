@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from broen.core import accounts, invitations
-from broen.core.citizens.services import CitizenData, create_citizen, delete_citizen
+from broen.core import accounts, invitations, privacy
+from broen.core.citizens.services import CitizenData, create_citizen
 from broen.core.db import utcnow
 from broen.core.links import qr_data_uri
 from broen.core.models import AuditEntry, Citizen, Invitation, Membership, Role, User
@@ -458,11 +458,13 @@ def test_there_is_no_way_to_register_without_an_invitation(app: Flask, client: C
     assert anonymous_posts == {"auth.login", "invitations.accept_page", "invitations.use_account"}
 
 
-def test_deleting_a_citizen_deletes_their_invitations(app: Flask, world: World) -> None:
+def test_erasing_a_citizen_deletes_their_invitations(app: Flask, world: World) -> None:
     anna = world.citizens["silkeborg"][0]
     token = invite(app, world, anna)
-    with app.app_context():
-        delete_citizen(db_of(app), citizen(app, anna), world.user("silkeborg", "admin"))
+    with app.test_request_context("/silkeborg/"):
+        privacy.erase_citizen(
+            db_of(app), app.extensions["broen.plugins"], citizen(app, anna), world.user("silkeborg", "admin")
+        )
         assert invitations.find_open(db_of(app), token) is None
     assert invitation_rows(app, anna) == []
 

@@ -225,5 +225,5 @@ def test_the_core_revisions_form_one_branch_labelled_core_that_plugins_depend_on
     assert roots[0].branch_labels == {"core"}
     (head,) = scripts.get_revisions("core@head")
     assert head.revision in core
-    assert scripts.get_revision("example@head").dependencies == "core"
+    assert scripts.get_revision("example_0001").dependencies == "core"  # the plugin branch's first revision
     app.extensions["broen.db"].dispose()

@@ -85,6 +85,21 @@ class Recorder:
         ]
 
     @api.hookimpl
+    def broen_citizen_data(self, citizen: api.Citizen) -> list[api.DataSection]:
+        self.calls.append(("broen_citizen_data", None))
+        return [api.DataSection("things", "Recorded things", [{"citizen": citizen.id}])]
+
+    @api.hookimpl
+    def broen_erase_citizen(self, citizen: api.Citizen, by: api.User | None) -> None:
+        self.calls.append(("broen_erase_citizen", None))
+
+    @api.hookimpl
+    def broen_records_deleted(
+        self, municipality: api.Municipality, target: str, record_ids: list[int]
+    ) -> None:
+        self.calls.append(("broen_records_deleted", None))
+
+    @api.hookimpl
     def broen_citizen_panels(self, citizen: api.Citizen, user: api.User) -> list[api.CitizenPanel]:
         self.calls.append(("broen_citizen_panels", citizen.municipality.slug))
         return [api.CitizenPanel("Recorder panel", "<p>recorded</p>")]

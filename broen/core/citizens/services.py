@@ -196,13 +196,6 @@ def end_citizen(db: Database, citizen: Citizen, by: User, on: date | None = None
     db.session.commit()
 
 
-def delete_citizen(db: Database, citizen: Citizen, by: User) -> None:
-    """Delete the record for good (the audit log keeps that it existed and who deleted it, not the name)."""
-    audit.record(db, audit.DELETE, "citizen", citizen.id, by=by, municipality_id=citizen.municipality_id)
-    db.session.delete(citizen)
-    db.session.commit()
-
-
 def record_view(db: Database, citizen: Citizen, by: User) -> None:
     audit.record(db, audit.VIEW, "citizen", citizen.id, by=by, municipality_id=citizen.municipality_id)
     db.session.commit()
@@ -211,7 +204,7 @@ def record_view(db: Database, citizen: Citizen, by: User) -> None:
 def citizens_named(municipality: Municipality, query: str) -> Select[Citizen]:
     """The municipality's citizens whose name has every word of `query`, in any order ("hansen mette"
     finds "Mette Hansen"), by name. Add conditions and a limit as needed."""
-    stmt: Select[Citizen] = scoped(Citizen, municipality)
+    stmt: Select[Citizen] = scoped(Citizen, municipality).where(Citizen.erased_at.is_(None))
     for word in query.casefold().split():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Citizen.search_name.like(f"%{escaped}%", escape="\\"))

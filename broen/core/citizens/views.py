@@ -1,18 +1,21 @@
-"""Citizen pages for staff: list and search, create, view, edit, end."""
+"""Citizen pages for staff: list and search, create, view, edit, end; for admins the citizen's data and
+its erasure."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from broen.core import extra_columns, extra_fields, invitations
+from broen.core import extra_columns, extra_fields, invitations, privacy
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
 from broen.core.db import current_db
@@ -208,19 +211,48 @@ def edit(citizen_id: int) -> ResponseReturnValue:
     return render_template("citizens/form.html", form=form, citizen=citizen), status
 
 
+@bp.route("/<int:citizen_id>/data")
+@require_role(Role.ADMIN)
+def data(citizen_id: int) -> ResponseReturnValue:
+    """Everything broen holds about the citizen, readable (GDPR art. 15); only a municipality admin."""
+    db = current_db()
+    citizen = get_scoped_or_404(db, Citizen, citizen_id)
+    _exported, parts = privacy.export_citizen(db, registry(), citizen, current_user, str(get_locale()))
+    return render_template("citizens/data.html", citizen=citizen, parts=parts, today=date.today())
+
+
+@bp.route("/<int:citizen_id>/data.json")
+@require_role(Role.ADMIN)
+def data_json(citizen_id: int) -> ResponseReturnValue:
+    """The same as a JSON file, for machines."""
+    db = current_db()
+    citizen = get_scoped_or_404(db, Citizen, citizen_id)
+    exported, _parts = privacy.export_citizen(db, registry(), citizen, current_user, str(get_locale()))
+    filename = f"citizen-{citizen.id}-{date.today().isoformat()}.json"
+    return Response(
+        json.dumps(exported, ensure_ascii=False, indent=2, default=str),
+        content_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
 @bp.route("/<int:citizen_id>/delete", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def delete(citizen_id: int) -> ResponseReturnValue:
-    """Delete a record for good; only a municipality admin, and only after a confirmation page."""
+    """Erase the citizen's data everywhere (GDPR art. 17); only a municipality admin, after a confirmation
+    page that lists what goes."""
     db = current_db()
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
+    if citizen.erased_at is not None:
+        abort(409)
     form = ConfirmForm()
     if form.validate_on_submit():
         name = citizen.name
-        services.delete_citizen(db, citizen, current_user)
-        flash(_("The record of %(name)s is deleted.", name=name), "success")
+        privacy.erase_citizen(db, registry(), citizen, current_user)
+        flash(_("The data about %(name)s is erased.", name=name), "success")
         return redirect(url_for("citizens.index"))
-    return render_template("citizens/delete.html", form=form, citizen=citizen)
+    parts = privacy.citizen_parts(db, registry(), citizen, str(get_locale()))
+    return render_template("citizens/delete.html", form=form, citizen=citizen, parts=parts)
 
 
 @bp.route("/<int:citizen_id>/end", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ import click
 from flask import Blueprint, Flask
 
 from broen import api
-from broen.plugins.cafe import cli, demo, participant, public, services, staff
+from broen.plugins.cafe import cli, demo, participant, privacy, public, services, staff
 from broen.plugins.cafe import feed as cafe_feed
 from broen.plugins.cafe.forms import DEFAULTS, SettingsForm
 
@@ -73,3 +73,13 @@ def broen_calendar_events(
 def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
     """A municipality's admin may add fields to café courses."""
     return [api.FieldTarget(staff.FIELD_TARGET, "Caféforløb", "Café course")]
+
+
+@api.hookimpl
+def broen_citizen_data(citizen: api.Citizen) -> list[api.DataSection]:
+    return privacy.citizen_data(citizen)
+
+
+@api.hookimpl
+def broen_erase_citizen(citizen: api.Citizen, by: api.User | None) -> None:
+    privacy.erase_citizen(citizen, by)

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask
 
 import broen.plugins.employers.models  # noqa: F401  # the tables
 from broen import api
-from broen.plugins.employers import blueprint, checkins, companies, demo, figures, staff
+from broen.plugins.employers import blueprint, checkins, companies, demo, figures, privacy, staff
 from broen.plugins.employers.forms import DEFAULTS, SettingsForm
 
 NAME = blueprint.NAME
@@ -64,6 +64,16 @@ def broen_home_panels(municipality: api.Municipality, user: api.User) -> list[ap
 @api.hookimpl
 def broen_outcome_figures(municipality: api.Municipality, start: date, end: date) -> list[api.OutcomeFigure]:
     return figures.outcome_figures(municipality, start, end)
+
+
+@api.hookimpl
+def broen_citizen_data(citizen: api.Citizen) -> list[api.DataSection]:
+    return privacy.citizen_data(citizen)
+
+
+@api.hookimpl
+def broen_erase_citizen(citizen: api.Citizen, by: api.User | None) -> None:
+    privacy.erase_citizen(citizen, by)
 
 
 @api.hookimpl

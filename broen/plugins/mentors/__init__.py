@@ -19,7 +19,18 @@ import click
 from flask import Blueprint, Flask
 
 from broen import api
-from broen.plugins.mentors import blueprint, cli, demo, intake, invite, matches, mentor_pages, services, staff
+from broen.plugins.mentors import (
+    blueprint,
+    cli,
+    demo,
+    intake,
+    invite,
+    matches,
+    mentor_pages,
+    privacy,
+    services,
+    staff,
+)
 from broen.plugins.mentors import feed as mentor_feed
 from broen.plugins.mentors.forms import DEFAULTS, SettingsForm
 
@@ -92,3 +103,13 @@ def broen_cli(group: click.Group) -> None:
 def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
     """A municipality's admin may add fields to mentors in the pool."""
     return [api.FieldTarget(staff.FIELD_TARGET, "Frivillig mentor", "Volunteer mentor")]
+
+
+@api.hookimpl
+def broen_citizen_data(citizen: api.Citizen) -> list[api.DataSection]:
+    return privacy.citizen_data(citizen)
+
+
+@api.hookimpl
+def broen_erase_citizen(citizen: api.Citizen, by: api.User | None) -> None:
+    privacy.erase_citizen(citizen, by)

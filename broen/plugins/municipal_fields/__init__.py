@@ -5,7 +5,8 @@ choices, roles and sensitivity; and their values.
 The modules: `models` (tables), `services` (field definitions: every write), `views` (the admin's "Fields"
 pages), `values` (the fields' values: on a record's form, saved with it, shown on its page), `lists` (the
 fields as columns and filters of record lists and exports), `configuration` (the fields in a municipality's
-configuration file), `demo` (values for the demo's citizens).
+configuration file), `privacy` (a citizen's values in the data export and erasure; the values of
+records other plugins delete), `demo` (values for the demo's citizens).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask import Blueprint, Flask
 import broen.plugins.municipal_fields.models  # noqa: F401  # the tables
 from broen import api
 from broen.plugins.municipal_fields import configuration as _configuration
-from broen.plugins.municipal_fields import demo, lists, values, views
+from broen.plugins.municipal_fields import demo, lists, privacy, values, views
 
 NAME = "municipal_fields"
 
@@ -111,3 +112,18 @@ def broen_demo_data(
     municipality: api.Municipality, staff: Sequence[api.User], citizens: Sequence[api.Citizen]
 ) -> None:
     demo.create(municipality, staff, citizens)
+
+
+@api.hookimpl
+def broen_citizen_data(citizen: api.Citizen) -> list[api.DataSection]:
+    return privacy.citizen_data(citizen)
+
+
+@api.hookimpl
+def broen_erase_citizen(citizen: api.Citizen, by: api.User | None) -> None:
+    privacy.erase_citizen(citizen, by)
+
+
+@api.hookimpl
+def broen_records_deleted(municipality: api.Municipality, target: str, record_ids: Sequence[int]) -> None:
+    privacy.records_deleted(municipality, target, record_ids)

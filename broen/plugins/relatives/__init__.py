@@ -7,7 +7,7 @@ The modules: `models` (tables), `services` (relatives, consent and referrals: ev
 (the referral letter from the municipality's template, with only what the consent allows), `staff` (the
 coordinator's pages and the overview of open referrals), `intake` (the public referral form and the
 coordinators' intake queue), `courses` (group courses and their sessions), `feed` (the courses in the
-calendar feeds), `demo`.
+calendar feeds), `privacy` (a citizen's part of the data export and erasure), `demo`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from flask import Blueprint, Flask
 import broen.plugins.relatives.courses  # its routes, on `bp`
 import broen.plugins.relatives.models  # noqa: F401  # the tables
 from broen import api
-from broen.plugins.relatives import blueprint, demo, intake, staff
+from broen.plugins.relatives import blueprint, demo, intake, privacy, staff
 from broen.plugins.relatives import feed as relatives_feed
 from broen.plugins.relatives.forms import DEFAULTS, SettingsForm
 
@@ -91,3 +91,13 @@ def broen_cli(group: click.Group) -> None:
 def broen_field_targets(municipality: api.Municipality) -> list[api.FieldTarget]:
     """A municipality's admin may add fields to referrals of relatives to counselling."""
     return [api.FieldTarget(staff.FIELD_TARGET, "Henvisning af pårørende", "Referral of a relative")]
+
+
+@api.hookimpl
+def broen_citizen_data(citizen: api.Citizen) -> list[api.DataSection]:
+    return privacy.citizen_data(citizen)
+
+
+@api.hookimpl
+def broen_erase_citizen(citizen: api.Citizen, by: api.User | None) -> None:
+    privacy.erase_citizen(citizen, by)

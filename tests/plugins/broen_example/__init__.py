@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 from flask import Blueprint, Flask, render_template
-from sqlalchemy import String, func, select
+from sqlalchemy import ForeignKey, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
@@ -35,9 +35,27 @@ class Tip(api.TenantMixin, api.Base):
         return self.text
 
 
+class CitizenNote(api.TenantMixin, api.Base):
+    """A note about a citizen: the example of a plugin's data about a person (exported, erased)."""
+
+    __tablename__ = "example_citizen_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+
+
 class SettingsForm(Form):
     greeting = StringField("Greeting", validators=[Length(max=40)])
     tips_per_page = IntegerField("Tips per page", validators=[InputRequired(), NumberRange(min=1, max=100)])
+
+
+def add_note(citizen: api.Citizen, text: str) -> CitizenNote:
+    """Write a note about a citizen (committed)."""
+    note = CitizenNote(municipality_id=citizen.municipality_id, citizen_id=citizen.id, text=text)
+    api.db().session.add(note)
+    api.db().session.commit()
+    return note
 
 
 def add_tip(municipality: api.Municipality, text: str, by: api.User | None = None) -> Tip:
@@ -118,6 +136,21 @@ def broen_worklist_items(municipality: api.Municipality, user: api.User) -> list
 @api.hookimpl
 def broen_citizen_panels(citizen: api.Citizen, user: api.User) -> list[api.CitizenPanel]:
     return [api.CitizenPanel("Example panel", render_template("example/panel.html", citizen=citizen))]
+
+
+@api.hookimpl
+def broen_citizen_data(citizen: api.Citizen) -> list[api.DataSection]:
+    rows = api.db().session.execute(
+        select(CitizenNote.id, CitizenNote.text)
+        .where(CitizenNote.citizen_id == citizen.id)
+        .order_by(CitizenNote.id)
+    )
+    return [api.DataSection("notes", "Notes", [{"id": id_, "text": text} for id_, text in rows])]
+
+
+@api.hookimpl
+def broen_erase_citizen(citizen: api.Citizen, by: api.User | None) -> None:
+    api.db().session.execute(delete(CitizenNote).where(CitizenNote.citizen_id == citizen.id))
 
 
 @api.hookimpl
