@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,11 +24,11 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import PasswordField, SelectChoice, SelectField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import IntegerField, PasswordField, SelectChoice, SelectField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from broen.core import accounts, audit, extra_fields
+from broen.core import accounts, audit, extra_fields, privacy
 from broen.core.auth import hash_password
 from broen.core.models import AuditEntry, Membership, Municipality, PluginState, Role, User
 from broen.core.plugins import PluginRegistry, registry
@@ -702,3 +703,67 @@ class PluginsView(BaseView):  # type: ignore[misc]
         return self.render(
             "admin/broen_plugin_settings.html", form=form, info=info, municipality=municipality
         )
+
+
+class RetentionForm(SecureForm):
+    retention_years = IntegerField(
+        _l("Years to keep an ended citizen's record"),
+        description=_l(
+            "After this many years from the end of the course, the record is erased: only anonymous numbers "
+            "stay for the reports."
+        ),
+        validators=[
+            InputRequired(_l("Write a number of years.")),
+            NumberRange(
+                min=privacy.RETENTION_YEARS.start,
+                max=privacy.RETENTION_YEARS.stop - 1,
+                message=_l("Write a number of years from 1 to 30."),
+            ),
+        ],
+    )
+
+
+class PrivacyView(BaseView):  # type: ignore[misc]
+    """How long each of the admin's municipalities keeps ended citizens' records, and how many are due."""
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated and admin_municipality_ids())
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        return _deny()
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self) -> Any:
+        db = current_app.extensions["broen.db"]
+        municipalities = list(
+            db.session.scalars(
+                select(Municipality)
+                .where(Municipality.id.in_(admin_municipality_ids()))
+                .order_by(Municipality.name)
+            )
+        )
+        posted = request.form.get("municipality_id", type=int) if request.method == "POST" else None
+        today = date.today()
+        rows = []
+        for municipality in municipalities:
+            chosen = posted == municipality.id
+            form = RetentionForm(
+                request.form if chosen else None, retention_years=municipality.retention_years
+            )
+            if chosen and form.validate():
+                municipality.retention_years = form.retention_years.data
+                audit.record(
+                    db,
+                    audit.UPDATE,
+                    "municipality",
+                    municipality.id,
+                    municipality_id=municipality.id,
+                    fields=["retention_years"],
+                )
+                db.session.commit()
+                flash(_("The retention period of %(name)s is saved.", name=municipality.name), "success")
+                return redirect(url_for(".index"))
+            due = len(privacy.due_for_erasure(db, municipality, today))
+            rows.append((municipality, form, due, privacy.retention_cutoff(municipality, today)))
+        status = 400 if posted is not None else 200
+        return self.render("admin/broen_privacy.html", rows=rows), status

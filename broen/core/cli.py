@@ -180,6 +180,30 @@ def config_import(municipality: str, file: str, dry_run: bool) -> None:
     click.echo("Dry run: nothing was changed." if dry_run else f"Imported into {found.name}.")
 
 
+@click.group("privacy")
+def privacy_group() -> None:
+    """Citizens' data: erase what is kept longer than each municipality's retention period."""
+
+
+@privacy_group.command("enforce-retention")
+@click.option("--dry-run", is_flag=True, help="Only say what is due; erase nothing.")
+def enforce_retention(dry_run: bool) -> None:
+    """Erase the data of citizens whose course ended longer ago than their municipality keeps records
+    (5 years unless its admin chose otherwise). Safe to run daily, and twice."""
+    from datetime import date
+
+    from broen.core import privacy
+
+    erased = privacy.enforce_retention(
+        current_app.extensions["broen.db"],
+        current_app.extensions["broen.plugins"],
+        date.today(),
+        click.echo,
+        dry_run=dry_run,
+    )
+    click.echo("Dry run: nothing was erased." if dry_run else f"Erased {erased} citizen records.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -193,7 +217,7 @@ def serve(host: str, port: int) -> None:
 
 def register(app: Flask) -> None:
     """Add broen's commands (and every plugin's, through `broen_cli`) to `app.cli`."""
-    for command in (db_group, config_group, create_admin, demo_command, serve):
+    for command in (db_group, config_group, privacy_group, create_admin, demo_command, serve):
         app.cli.add_command(command)
     app.extensions["broen.plugins"].call_each("broen_cli", group=app.cli)
 

@@ -72,6 +72,8 @@ class Municipality(Base):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    #: How many years an ended citizen's record is kept before `broen privacy enforce-retention` erases it.
+    retention_years: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __str__(self) -> str:

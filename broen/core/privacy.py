@@ -10,7 +10,7 @@ an erasure happened and how many records went, never what they held.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -22,6 +22,7 @@ from sqlalchemy import delete, or_, select, update
 
 from broen.calendar.models import FeedToken
 from broen.core import audit
+from broen.core.dates import add_months
 from broen.core.db import Database, utcnow
 from broen.core.models import (
     AuditEntry,
@@ -31,6 +32,7 @@ from broen.core.models import (
     Invitation,
     LoginFailure,
     Membership,
+    Municipality,
     Role,
     User,
 )
@@ -203,7 +205,9 @@ def export_citizen(
     return exported, parts
 
 
-def erase_citizen(db: Database, plugins: PluginRegistry, citizen: Citizen, by: User) -> Mapping[str, int]:
+def erase_citizen(
+    db: Database, plugins: PluginRegistry, citizen: Citizen, by: User | None
+) -> Mapping[str, int]:
     """Erase the citizen's data everywhere, in one transaction: each plugin's part through its hook, the
     core's log-in, invitations and login failures, and the record's personal fields. The status history
     stays (anonymous numbers for the reports); the citizen's course is ended if it was not. Returns the
@@ -225,7 +229,7 @@ def erase_citizen(db: Database, plugins: PluginRegistry, citizen: Citizen, by: U
     return counts
 
 
-def _erase_core(db: Database, citizen: Citizen, by: User) -> None:
+def _erase_core(db: Database, citizen: Citizen, by: User | None) -> None:
     db.session.execute(delete(Invitation).where(Invitation.citizen_id == citizen.id))
     emails = {citizen.email} - {None}
     if citizen.user_id is not None:
@@ -248,9 +252,67 @@ def _erase_core(db: Database, citizen: Citizen, by: User) -> None:
     if citizen.status != CitizenStatus.ENDED:
         today = date.today()
         citizen.status, citizen.status_since = CitizenStatus.ENDED, today
-        citizen.status_changes.append(CitizenStatusChange(status=CitizenStatus.ENDED, on=today, by_id=by.id))
+        citizen.status_changes.append(
+            CitizenStatusChange(status=CitizenStatus.ENDED, on=today, by_id=by.id if by else None)
+        )
     citizen.name = ERASED_NAME
     citizen.search_name = ERASED_NAME.casefold()
     citizen.email = citizen.phone = citizen.address = None
     citizen.contact_person_id = None
     citizen.erased_at = utcnow()
+
+
+# --- retention -------------------------------------------------------------------------------------------
+
+#: The years a municipality may keep ended citizens' records (its admin chooses; 5 unless they did).
+RETENTION_YEARS = range(1, 31)
+
+
+def retention_cutoff(municipality: Municipality, today: date) -> date:
+    """Citizens whose course ended on or before this day are due for erasure."""
+    return add_months(today, -12 * municipality.retention_years)
+
+
+def due_for_erasure(db: Database, municipality: Municipality, today: date) -> list[Citizen]:
+    """The municipality's citizens whose course ended longer ago than it keeps records, not erased yet."""
+    return list(
+        db.session.scalars(
+            select(Citizen)
+            .where(
+                Citizen.municipality_id == municipality.id,
+                Citizen.status == CitizenStatus.ENDED,
+                Citizen.status_since <= retention_cutoff(municipality, today),
+                Citizen.erased_at.is_(None),
+            )
+            .order_by(Citizen.status_since, Citizen.id)
+        )
+    )
+
+
+def enforce_retention(
+    db: Database,
+    plugins: PluginRegistry,
+    today: date,
+    echo: Callable[[str], object] = print,
+    *,
+    dry_run: bool = False,
+) -> int:
+    """Erase every municipality's citizens who are due (`due_for_erasure`), each in its own transaction, and
+    say what was done; safe to run daily and twice (an erased citizen is not due again). Returns how many."""
+    erased = 0
+    for municipality in db.session.scalars(select(Municipality).order_by(Municipality.name)).all():
+        due = due_for_erasure(db, municipality, today)
+        cutoff = retention_cutoff(municipality, today)
+        echo(
+            f"{municipality.name}: records are kept {municipality.retention_years} years after the course "
+            f"ended; {len(due)} ended on or before {cutoff.isoformat()}"
+            + (" (dry run: nothing erased)" if dry_run and due else "")
+        )
+        if dry_run:
+            continue
+        for n, citizen in enumerate(due, 1):
+            erase_citizen(db, plugins, citizen, None)
+            erased += 1
+            if n % 100 == 0 or n == len(due):
+                echo(f"  erased {n} of {len(due)}")
+    return erased

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from broen import api
 from broen.admin.configuration import ConfigurationView
-from broen.admin.views import IndexView, PluginsView
+from broen.admin.views import IndexView, PluginsView, PrivacyView
 from broen.core import accounts
 from broen.core.models import AuditEntry, Citizen, Role
 from tests.admin import routes
@@ -179,6 +179,8 @@ def forged_form(app: Flask, world: World, token: str) -> dict[str, Any]:
         "greeting": "Forged greeting",
         "tips_per_page": "3",
         "enabled": "0",
+        "municipality_id": str(target.id),
+        "retention_years": "1",
     }
 
 
@@ -189,7 +191,7 @@ def admin_requests(
     view = routes.admin_view(app, rule.endpoint)
     path, _ = routes.fill(app, world, rule)
     form = forged_form(app, world, token)
-    if isinstance(view, (IndexView, PluginsView, ConfigurationView)):
+    if isinstance(view, (IndexView, PluginsView, ConfigurationView, PrivacyView)):
         return [(m, path, form) for m in routes.methods(rule)]
     assert isinstance(view, BaseModelView), f"{rule.endpoint}: teach this walk about {type(view).__name__}"
     ids = target_ids[view.model]

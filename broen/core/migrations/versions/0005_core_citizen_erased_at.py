@@ -1,4 +1,5 @@
-"""a citizen's erasure: when the data was erased (the row keeps anonymous numbers)
+"""a citizen's erasure: when the data was erased (the row keeps anonymous numbers); how long a municipality
+keeps ended citizens' records
 
 Revision ID: 0005_core
 Revises: 0004_core
@@ -23,8 +24,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("citizen", schema=None) as batch_op:
         batch_op.add_column(sa.Column("erased_at", UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("municipality", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("retention_years", sa.Integer(), nullable=False, server_default="5"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("municipality", schema=None) as batch_op:
+        batch_op.drop_column("retention_years")
     with op.batch_alter_table("citizen", schema=None) as batch_op:
         batch_op.drop_column("erased_at")
