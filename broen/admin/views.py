@@ -6,13 +6,16 @@ a single row by id — is filtered, so an id from another municipality answers 4
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -30,6 +33,7 @@ from wtforms.widgets import HiddenInput
 
 from broen.core import accounts, audit, extra_fields, privacy
 from broen.core.auth import hash_password
+from broen.core.exports import csv_cell
 from broen.core.models import AuditEntry, Membership, Municipality, PluginState, Role, User
 from broen.core.plugins import PluginRegistry, registry
 
@@ -537,18 +541,8 @@ class UserView(BroenModelView):
         )
 
 
-ACTION_LABELS = {
-    audit.VIEW: _l("viewed"),
-    audit.SEARCH: _l("searched"),
-    audit.CREATE: _l("created"),
-    audit.UPDATE: _l("changed"),
-    audit.EXPORT: _l("exported"),
-    audit.DELETE: _l("deleted"),
-}
-
-
 def _action_label(view: Any, context: Any, model: AuditEntry, name: str) -> str:
-    return str(ACTION_LABELS.get(model.action, model.action))
+    return str(audit.ACTION_LABELS.get(model.action, model.action))
 
 
 class AuditView(ScopedModelView):
@@ -581,6 +575,79 @@ class AuditView(ScopedModelView):
     column_formatters = {"at": _local_time, "action": _action_label}
     column_formatters_detail = {"at": _local_time, "action": _action_label}
     page_size = 50
+
+    @expose("/export.csv")
+    def export_csv(self) -> Any:
+        """The log of a period (`start` and `end`, days, both included) as CSV, for the admin's
+        municipalities; refused with a message naming the field when a day is missing or wrong."""
+        days = {}
+        for name, label in (("start", _("From")), ("end", _("To"))):
+            try:
+                days[name] = date.fromisoformat(request.args.get(name, ""))
+            except ValueError:
+                flash(_("%(field)s: write the day as year-month-day, e.g. 2026-01-31.", field=label), "error")
+                return redirect(
+                    url_for(
+                        "privacy.index", start=request.args.get("start", ""), end=request.args.get("end", "")
+                    )
+                )
+        if days["end"] < days["start"]:
+            flash(_("%(field)s: the last day cannot be before the first.", field=_("To")), "error")
+            return redirect(
+                url_for("privacy.index", start=request.args.get("start", ""), end=request.args.get("end", ""))
+            )
+        db = current_app.extensions["broen.db"]
+        start = datetime.combine(days["start"], time(0), tzinfo=UTC) - timedelta(days=1)
+        end = datetime.combine(days["end"], time(0), tzinfo=UTC) + timedelta(days=2)
+        rows = db.session.scalars(
+            select(AuditEntry)
+            .where(self.scope_filter(), AuditEntry.at >= start, AuditEntry.at < end)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(
+            [_("When"), _("Who"), _("Action"), _("Record"), _("Record id"), _("From address"), _("Details")]
+        )
+        count = 0
+        for entry in rows:
+            local = _local_time(self, None, entry, "at")
+            if not days["start"].isoformat() <= local[:10] <= days["end"].isoformat():
+                continue  # the period is in the municipality's own days
+            count += 1
+            writer.writerow(
+                csv_cell(v)
+                for v in (
+                    local,
+                    entry.user_name,
+                    audit.ACTION_LABELS.get(entry.action, entry.action),
+                    entry.object_type,
+                    entry.object_id if entry.object_id is not None else "",
+                    entry.remote_addr or "",
+                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+                )
+            )
+        for municipality_id in self.municipality_ids():  # each municipality's log says its log was read
+            audit.record(
+                db,
+                audit.EXPORT,
+                "audit_entry",
+                None,
+                municipality_id=municipality_id,
+                start=days["start"].isoformat(),
+                end=days["end"].isoformat(),
+                rows=count,
+            )
+        db.session.commit()
+        filename = f"audit-{days['start'].isoformat()}-{days['end'].isoformat()}.csv"
+        return Response(
+            "\ufeff" + out.getvalue(),
+            content_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     def scope_filter(self) -> Any:
         # Entries about no municipality (an installation admin's own work) are for installation admins.

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import g, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import insert
 
@@ -22,6 +23,19 @@ CREATE = "create"
 UPDATE = "update"
 EXPORT = "export"
 DELETE = "delete"
+ERASE = "erase"
+
+#: How each action reads on the pages that show the log.
+ACTION_LABELS = {
+    VIEW: _l("viewed"),
+    SEARCH: _l("searched"),
+    "list": _l("listed"),
+    CREATE: _l("created"),
+    UPDATE: _l("changed"),
+    EXPORT: _l("exported"),
+    DELETE: _l("deleted"),
+    ERASE: _l("erased"),
+}
 
 
 def _who_and_where(by: User | None, municipality_id: int | None) -> dict[str, Any]:

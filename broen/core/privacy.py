@@ -39,7 +39,6 @@ from broen.core.models import (
 from broen.core.plugin_values import DataSection
 from broen.core.plugins import PluginRegistry
 
-ERASE = "erase"
 #: What an erased citizen is called from then on (the row keeps no name).
 ERASED_NAME = "Slettet borger"
 #: The format of the JSON export, for whoever reads it later.
@@ -79,7 +78,7 @@ def _row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:
     return {name: _json(getattr(obj, name)) for name in columns}
 
 
-def _audit_about(citizen: Citizen) -> Any:
+def audit_about(citizen: Citizen) -> Any:
     """The audit entries about the citizen: on the record itself, or naming it in their details."""
     return or_(
         (AuditEntry.object_type == "citizen") & (AuditEntry.object_id == citizen.id),
@@ -121,7 +120,7 @@ def _core_part(db: Database, citizen: Citizen) -> Part:
         _row(e, ("at", "user_name", "action", "object_type", "object_id", "details"))
         for e in db.session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.municipality_id == citizen.municipality_id, _audit_about(citizen))
+            .where(AuditEntry.municipality_id == citizen.municipality_id, audit_about(citizen))
             .order_by(AuditEntry.at, AuditEntry.id)
         )
     ]
@@ -220,7 +219,13 @@ def erase_citizen(
         db.session.flush()
         _erase_core(db, citizen, by)
         audit.record(
-            db, ERASE, "citizen", citizen.id, by=by, municipality_id=citizen.municipality_id, records=counts
+            db,
+            audit.ERASE,
+            "citizen",
+            citizen.id,
+            by=by,
+            municipality_id=citizen.municipality_id,
+            records=counts,
         )
         db.session.commit()
     except BaseException:

@@ -212,6 +212,8 @@ def admin_requests(
         return [("GET", f"{path}?name={field}&query=a", {}) for field in ("user", "municipality")]
     if action == "export":
         return [("GET", path, {})]
+    if action == "export_csv":
+        return [("GET", f"{path}?start=2000-01-01&end=2100-01-01", {})]
     raise AssertionError(f"{rule.endpoint}: the admin walk does not know this endpoint; teach it")
 
 

@@ -7,21 +7,23 @@ import csv
 import io
 import json
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import SelectChoice
 
-from broen.core import extra_columns, extra_fields, invitations, privacy
+from broen.core import audit, extra_columns, extra_fields, invitations, privacy
 from broen.core.citizens import services
 from broen.core.citizens.forms import STATUS_LABELS, CitizenForm, ConfirmForm
 from broen.core.db import current_db
 from broen.core.exports import csv_cell
-from broen.core.models import Citizen, CitizenStatus, Role
-from broen.core.pagination import requested_page
+from broen.core.models import AuditEntry, Citizen, CitizenStatus, Role
+from broen.core.pagination import Page, paginate, requested_page
 from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, current_municipality, get_scoped_or_404, require_role
 
@@ -219,6 +221,28 @@ def data(citizen_id: int) -> ResponseReturnValue:
     citizen = get_scoped_or_404(db, Citizen, citizen_id)
     _exported, parts = privacy.export_citizen(db, registry(), citizen, current_user, str(get_locale()))
     return render_template("citizens/data.html", citizen=citizen, parts=parts, today=date.today())
+
+
+@bp.route("/<int:citizen_id>/access")
+@require_role(Role.ADMIN)
+def access(citizen_id: int) -> ResponseReturnValue:
+    """Who has seen and changed the record, newest first (the access log the Danish DPA expects for
+    sensitive data): the entries on the record itself and those of the plugins' pages that name it."""
+    db = current_db()
+    citizen = get_scoped_or_404(db, Citizen, citizen_id)
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.municipality_id == citizen.municipality_id, privacy.audit_about(citizen))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    page: Page[AuditEntry] = paginate(db, stmt, requested_page())
+    return render_template(
+        "citizens/access.html",
+        citizen=citizen,
+        page=page,
+        actions=audit.ACTION_LABELS,
+        zone=ZoneInfo(citizen.municipality.timezone),
+    )
 
 
 @bp.route("/<int:citizen_id>/data.json")
