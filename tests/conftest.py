@@ -7,6 +7,7 @@ Each backend's schema is migrated once per session into a template; each test ge
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -123,6 +124,52 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(app.extensions["broen.db"], app.extensions["broen.plugins"])
     app.extensions["broen.db"].dispose()
     return path
+
+
+@dataclass
+class Demo:
+    """A database `broen demo` has filled (a copy per test), and everything logged while it ran."""
+
+    app: Flask
+    log: str
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`broen demo` run once per worker, on SQLite with the installed plugins only: the file, and the text of
+    every log record of the run (the demo takes seconds; its tests share it through `demo`)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    app = make_app(f"sqlite:///{path}", plugins=())
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        with app.app_context():
+            upgrade(app.extensions["broen.db"], app.extensions["broen.plugins"])
+            result = app.test_cli_runner().invoke(args=["demo"])
+            assert result.exit_code == 0, result.output
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        app.extensions["broen.db"].dispose()
+    return path, "\n".join(r.getMessage() + (r.exc_text or "") for r in records)
+
+
+@pytest.fixture
+def demo(demo_template: tuple[Path, str], tmp_path: Path) -> Iterator[Demo]:
+    """A copy of the demo database, served by an app of its own (inside its app context)."""
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template[0], path)
+    app = make_app(f"sqlite:///{path}", plugins=())
+    try:
+        with app.app_context():
+            yield Demo(app, demo_template[1])
+    finally:
+        app.extensions["broen.db"].dispose()
 
 
 @pytest.fixture(scope="session")
