@@ -158,17 +158,9 @@ def home_panels(municipality: api.Municipality, user: api.User) -> list[api.Home
     if not (overdue or week or who5):
         return []
     shown = [r.citizen_id for r in [*overdue[:PANEL_ROWS], *week[:PANEL_ROWS]]]
-    if shown:
-        api.audit.record(
-            db,
-            "list",
-            "citizen",
-            None,
-            by=user,
-            municipality_id=municipality.id,
-            what="contacts_home",
-            shown=shown,
-        )
+    if api.audit.record_each(
+        db, "list", "citizen", shown, by=user, municipality_id=municipality.id, what="contacts_home"
+    ):
         db.session.commit()
     html = render_template(
         "contacts/_home.html",
@@ -206,18 +198,17 @@ def worklist() -> ResponseReturnValue:
     pages = max(1, -(-len(rows) // per_page))
     number = min(api.requested_page(), pages)
     page = api.Page(rows[(number - 1) * per_page : number * per_page], len(rows), number, per_page)
-    api.audit.record(
+    api.audit.record_each(
         db,
         "list",
         "citizen",
-        None,
+        [r.citizen_id for r in page.items],
         by=user,
         municipality_id=municipality.id,
         what="contacts_worklist",
         scope=scope,
         show=show,
         page=page.page,
-        shown=[r.citizen_id for r in page.items],
     )
     db.session.commit()
     args = {k: v for k, v in (("scope", scope), ("show", show)) if v}
@@ -300,19 +291,28 @@ def set_rhythm(citizen_id: int) -> ResponseReturnValue:
     db = api.db()
     citizen = api.get_scoped_or_404(db, api.Citizen, citizen_id)
     form = rhythm_form(services.minimum_days(citizen.municipality), None, posted=True)
-    if form.validate_on_submit():
-        chosen = form.chosen()
-        try:
-            if isinstance(chosen, str):
-                raise ContactError("weeks", _("Choose one of the rhythms in the list."))
-            changed = services.set_rhythm(db, citizen, api.current_user(), chosen)
-        except ContactError as err:
-            db.session.rollback()
-            api.field_error(form, err, "weeks")
-        else:
-            flash(_("The rhythm is saved.") if changed else _("Nothing was changed."), "success")
-            return _back(citizen_id)
+    changed = save_rhythm(form, citizen)
+    if changed is not None:
+        flash(_("The rhythm is saved.") if changed else _("Nothing was changed."), "success")
+        return _back(citizen_id)
     return _citizen_page(citizen, rhythm=form, status=400)
+
+
+def save_rhythm(form: Any, citizen: api.Citizen) -> bool | None:
+    """Save the rhythm chosen on a posted rhythm form (staff's or the citizen's own): whether it changed, or
+    None when the form is invalid or the service refused (the message is then on the form's field)."""
+    if not form.validate_on_submit():
+        return None
+    db = api.db()
+    chosen = form.chosen()
+    try:
+        if isinstance(chosen, str):
+            raise ContactError("weeks", _("Choose one of the rhythms in the list."))
+        return services.set_rhythm(db, citizen, api.current_user(), chosen)
+    except ContactError as err:
+        db.session.rollback()
+        api.field_error(form, err, "weeks")
+        return None
 
 
 def _contact_or_404(contact_id: int) -> tuple[Contact, api.Citizen]:

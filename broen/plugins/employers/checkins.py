@@ -3,7 +3,7 @@ own citizens' overdue check-ins and handovers, most overdue first, and those due
 worklist of every open check-in and handover (mine or everyone's in the municipality), by due date.
 
 Citizens whose course has ended are left out. Each list is a fixed number of statements, however many
-tasks there are; the names they show are recorded in the audit log (one "list" entry with the ids).
+tasks there are; the names they show are recorded in the audit log (a "list" entry for each citizen, as on every list).
 """
 
 from __future__ import annotations
@@ -109,15 +109,14 @@ def home_panels(municipality: api.Municipality, user: api.User) -> list[api.Home
         _rows(mine.where(Task.due_on >= today, Task.due_on <= sunday).limit(PANEL_ROWS)) if week_count else []
     )
     shown = [r.citizen_id for r in overdue + this_week]
-    api.audit.record(
+    api.audit.record_each(
         db,
         "list",
         "citizen",
-        None,
+        sorted(set(shown)),
         by=user,
         municipality_id=municipality.id,
         what="employers_home",
-        shown=sorted(set(shown)),
     )
     db.session.commit()
     html = render_template(
@@ -166,16 +165,15 @@ def checkins() -> ResponseReturnValue:
     elif due == THIS_WEEK:
         stmt = stmt.where(Task.due_on >= today, Task.due_on <= api.week_end(today))
     page = api.paginate(db, stmt, api.requested_page(), item=TaskRow)
-    api.audit.record(
+    api.audit.record_each(
         db,
         "list",
         "citizen",
-        None,
+        sorted({r.citizen_id for r in page.items}),
         by=user,
         municipality_id=municipality.id,
         what="employers_checkins",
         page=page.page,
-        shown=sorted({r.citizen_id for r in page.items}),
         who=who,
         due=due,
     )
