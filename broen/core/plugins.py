@@ -186,7 +186,7 @@ def _check_info(name: str, info: object) -> PluginInfo:
 
 
 def encode_setting(value: Any) -> Any:
-    """A setting's value as JSON can hold it (dates and decimals as ISO strings)."""
+    """A value as JSON can hold it (dates, times and decimals as ISO strings)."""
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -37,7 +36,7 @@ from broen.core.models import (
     User,
 )
 from broen.core.plugin_values import DataSection
-from broen.core.plugins import PluginRegistry
+from broen.core.plugins import PluginRegistry, encode_setting
 
 #: What an erased citizen is called from then on (the row keeps no name).
 ERASED_NAME = "Slettet borger"
@@ -59,13 +58,8 @@ class Part:
 
 
 def _json(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    """A stored value as JSON holds it: enums by their value, the rest as a setting is stored."""
+    return value.value if isinstance(value, Enum) else encode_setting(value)
 
 
 def data_records(rows: Iterable[Any]) -> list[dict[str, Any]]:

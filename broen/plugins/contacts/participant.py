@@ -18,8 +18,8 @@ from broen.plugins.contacts import due as due_dates
 from broen.plugins.contacts import services
 from broen.plugins.contacts.blueprint import me_bp as bp
 from broen.plugins.contacts.models import Contact
-from broen.plugins.contacts.services import ContactError, _
-from broen.plugins.contacts.staff import helpers, rhythm_form, rhythm_text
+from broen.plugins.contacts.services import _
+from broen.plugins.contacts.staff import helpers, rhythm_form, rhythm_text, save_rhythm
 
 PARTICIPANT = api.Role.PARTICIPANT
 
@@ -86,21 +86,13 @@ def set_rhythm() -> ResponseReturnValue:
     if citizen is None:
         return render_template("contacts/me_not_linked.html"), 404
     form = rhythm_form(services.minimum_days(municipality), None, posted=True)
-    if form.validate_on_submit():
-        chosen = form.chosen()
-        try:
-            if isinstance(chosen, str):
-                raise ContactError("weeks", _("Choose one of the rhythms in the list."))
-            changed = services.set_rhythm(db, citizen, api.current_user(), chosen)
-        except ContactError as err:
-            db.session.rollback()
-            api.field_error(form, err, "weeks")
-        else:
-            flash(
-                _("Thank you. We have saved how often you want contact.")
-                if changed
-                else _("Nothing was changed."),
-                "success",
-            )
-            return redirect(url_for("contacts_me.home"))
+    changed = save_rhythm(form, citizen)
+    if changed is not None:
+        flash(
+            _("Thank you. We have saved how often you want contact.")
+            if changed
+            else _("Nothing was changed."),
+            "success",
+        )
+        return redirect(url_for("contacts_me.home"))
     return _page(citizen, form, 400)

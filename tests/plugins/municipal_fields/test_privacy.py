@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import String, select
+from sqlalchemy import select
 
 from broen import api
 from broen.core import accounts, privacy
@@ -25,6 +25,7 @@ from tests.plugins.municipal_fields.helpers import (
     logged_in,
     put_values,
 )
+from tests.privacy_scan import person, stored_texts
 
 SLUG = "norddjurs"
 REFERRAL = "relatives_referral"
@@ -36,36 +37,16 @@ CHOICES = [
 fields_world = fields_world_with("relatives")
 
 
-def _person(app: Flask, world: World, index: int, phone: str) -> tuple[int, str, str, str]:
-    """The `index`-th citizen of SLUG, given a phone: (id, name, e-mail, phone)."""
-    with app.app_context():
-        db = db_of(app)
-        citizen = db.session.get_one(Citizen, world.citizens[SLUG][index])
-        citizen.phone = phone
-        db.session.commit()
-        assert citizen.email
-        return citizen.id, citizen.name, citizen.email, phone
-
-
 def _texts(app: Flask) -> str:
-    """Every value of every text column of the plugin's tables."""
     with app.app_context():
-        db = db_of(app)
-        return "\n".join(
-            str(value)
-            for model in (FieldDefinition, FieldValue)
-            for column in model.__table__.columns
-            if isinstance(column.type, String)
-            for value in db.session.scalars(select(column))
-            if value is not None
-        )
+        return stored_texts(db_of(app), "municipal_fields_")
 
 
 def test_the_export_has_the_citizens_values_and_the_erasure_deletes_them(
     app: Flask, fields_world: World, make_client: Any
 ) -> None:
-    citizen_id, name, email, phone = _person(app, fields_world, 0, "+45 12 34 56 78")
-    other_id, other_name, other_email, other_phone = _person(app, fields_world, 1, "+45 87 65 43 21")
+    citizen_id, name, email, phone = person(app, fields_world, SLUG, 0, "+45 12 34 56 78")
+    other_id, other_name, other_email, other_phone = person(app, fields_world, SLUG, 1, "+45 87 65 43 21")
     add_field(app, fields_world, "citizen", "notes", FieldType.LONG_TEXT, slug=SLUG)
     add_field(app, fields_world, "citizen", "benefits", FieldType.CHOICES, slug=SLUG, choices=CHOICES)
     add_field(app, fields_world, "citizen", "private_mail", FieldType.EMAIL, slug=SLUG, sensitive=True)

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import String, func, select
+from sqlalchemy import func, select
 
 from broen.core import privacy
 from broen.core.models import Citizen
@@ -18,7 +18,6 @@ from broen.plugins.municipal_fields.models import FieldValue
 from broen.plugins.relatives import courses, services
 from broen.plugins.relatives.models import (
     GroupCourse,
-    GroupSession,
     Intake,
     IntakeStatus,
     Referral,
@@ -30,21 +29,10 @@ from broen.plugins.relatives.services import RelativeData
 from tests.conftest import World, db_of
 from tests.plugins.municipal_fields.helpers import add_field, fields_world_with, put_values
 from tests.plugins.relatives.test_relatives import REFER, consent
+from tests.privacy_scan import person, stored_texts
 
 SLUG = "norddjurs"
 fields_world = fields_world_with("relatives")
-TABLES = (Relative, Referral, Intake, GroupCourse, GroupSession, FieldValue)
-
-
-def _person(app: Flask, world: World, index: int, phone: str) -> tuple[int, str, str, str]:
-    """The `index`-th citizen of SLUG, given a phone: (id, name, e-mail, phone)."""
-    with app.app_context():
-        db = db_of(app)
-        citizen = db.session.get_one(Citizen, world.citizens[SLUG][index])
-        citizen.phone = phone
-        db.session.commit()
-        assert citizen.email
-        return citizen.id, citizen.name, citizen.email, phone
 
 
 def _fill(
@@ -96,18 +84,9 @@ def _fill(
     return referrals
 
 
-def _texts(app: Flask) -> list[str]:
-    """Every value of every text column of the plugin's tables (and of the fields' values)."""
+def _texts(app: Flask) -> str:
     with app.app_context():
-        db = db_of(app)
-        return [
-            str(value)
-            for model in TABLES
-            for column in model.__table__.columns
-            if isinstance(column.type, String)
-            for value in db.session.scalars(select(column))
-            if value is not None
-        ]
+        return stored_texts(db_of(app), ("relatives_", "municipal_fields_value"))
 
 
 def _count(app: Flask, model: Any, *where: Any) -> int:
@@ -118,8 +97,8 @@ def _count(app: Flask, model: Any, *where: Any) -> int:
 def test_the_export_has_every_record_and_the_erasure_leaves_nothing_of_the_citizen(
     app: Flask, fields_world: World
 ) -> None:
-    citizen_id, name, email, phone = _person(app, fields_world, 0, "+45 12 34 56 78")
-    other_id, other_name, _, other_phone = _person(app, fields_world, 1, "+45 87 65 43 21")
+    citizen_id, name, email, phone = person(app, fields_world, SLUG, 0, "+45 12 34 56 78")
+    other_id, other_name, _, other_phone = person(app, fields_world, SLUG, 1, "+45 87 65 43 21")
     add_field(app, fields_world, "relatives_referral", "case", slug=SLUG)
     with app.app_context():
         course = courses.create_course(
@@ -161,7 +140,7 @@ def test_the_export_has_every_record_and_the_erasure_leaves_nothing_of_the_citiz
 
         privacy.erase_citizen(db, plugins, citizen, fields_world.user(SLUG, "admin"))
 
-    texts = "\n".join(_texts(app))
+    texts = _texts(app)
     for gone in (name, email, phone):
         assert gone not in texts
     assert _count(app, Relative, Relative.citizen_id == citizen_id) == 0
