@@ -239,12 +239,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashes() -> Iterator[None]:
     """argon2id with minimal cost: the tests hash hundreds of passwords; production keeps the defaults."""
-    from broen.core import auth
+    from broen.core import passwords
 
-    real = auth._hasher
-    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
-    auth._hasher = real
+    passwords._hasher = real
 
 
 @pytest.fixture

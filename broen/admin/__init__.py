@@ -45,7 +45,7 @@ def init_admin(app: Flask, db: Database, plugins: PluginRegistry) -> Admin:
         admin.add_view(PluginsView(name=_l("Plugins"), endpoint="plugins"))
         admin.add_view(ConfigurationView(name=_l("Configuration"), endpoint="configuration"))
         admin.add_view(AuditView(AuditEntry, db.session, name=_l("Audit log")))
-        admin.add_view(PrivacyView(name=_l("Privacy"), endpoint="privacy"))
+        admin.add_view(PrivacyView(name=_l("Privacy and security"), endpoint="privacy"))
         plugins.register_admin_views(admin, db.session)
     # Admin forms carry Flask-Admin's own SecureForm token; Flask-WTF's global check would reject it.
     for view in admin._views:

@@ -23,18 +23,19 @@ from flask_admin.form import SecureForm as _FlaskAdminSecureForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import IntegerField, PasswordField, SelectChoice, SelectField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from broen.core import accounts, audit, extra_fields, privacy
-from broen.core.auth import hash_password
+from broen.core import accounts, audit, extra_fields, privacy, two_factor
 from broen.core.exports import csv_cell
 from broen.core.models import AuditEntry, Membership, Municipality, PluginState, Role, User
+from broen.core.passwords import hash_password
 from broen.core.plugins import PluginRegistry, registry
 
 log = logging.getLogger(__name__)
@@ -426,7 +427,7 @@ class UserView(BroenModelView):
     account only if every municipality it works in is theirs (no reaching into a neighbour's staff)."""
 
     can_delete = False  # deactivate instead: the audit log still names the person
-    column_list = ("name", "email", "active", "language", "last_login_at")
+    column_list = ("name", "email", "active", "language", "last_login_at", "totp_enabled_at")
     column_searchable_list = ("name", "email")
     form_columns = (
         "name",
@@ -444,11 +445,12 @@ class UserView(BroenModelView):
         "active": _l("Active"),
         "language": _l("Language"),
         "last_login_at": _l("Last login"),
+        "totp_enabled_at": _l("Two-factor login since"),
     }
     # A plain select: Flask-Admin's `form_choices` field cannot render WTForms 3.3's SelectChoice.
     form_overrides = {"language": SelectField}
     form_args = {"language": {"choices": [SelectChoice("da", "Dansk"), SelectChoice("en", "English")]}}
-    column_formatters = {"last_login_at": _local_time}
+    column_formatters = {"last_login_at": _local_time, "totp_enabled_at": _local_time}
     form_extra_fields = {
         "new_password": NewPasswordField(
             _l("New password"),
@@ -484,6 +486,62 @@ class UserView(BroenModelView):
             return False
         mine = set(admin_municipality_ids())
         return all(m.municipality_id in mine for m in user.memberships)
+
+    def _each_changeable(self, ids: Any, what: str, change: Any) -> int:
+        """Apply `change` to each chosen account the admin may change, audited; returns how many."""
+        db = current_app.extensions["broen.db"]
+        mine = admin_municipality_ids()
+        done = 0
+        for user in self.get_query().filter(User.id.in_([int(i) for i in ids if str(i).isdigit()])):
+            if not self._may_change(user):
+                continue
+            change(user)
+            where = [m.municipality_id for m in user.memberships if m.municipality_id in mine]
+            audit.record(
+                db, audit.UPDATE, "user", user.id, municipality_id=where[0] if where else None, fields=[what]
+            )
+            done += 1
+        db.session.commit()
+        return done
+
+    @action(
+        "end_sessions",
+        _l("End sessions"),
+        _l("End every open session of the selected accounts? They must log in again on every device."),
+    )
+    def action_end_sessions(self, ids: Any) -> None:
+        def end(user: User) -> None:
+            user.session_version += 1
+
+        done = self._each_changeable(ids, "sessions", end)
+        flash(
+            ngettext(
+                "%(num)d account is logged out everywhere.",
+                "%(num)d accounts are logged out everywhere.",
+                done,
+            ),
+            "success",
+        )
+
+    @action(
+        "reset_two_factor",
+        _l("Reset two-factor login"),
+        _l(
+            "Reset the two-factor login of the selected accounts (e.g. a lost phone)? Their app codes and "
+            "recovery codes stop working, they are logged out, and they set it up again at the next login."
+        ),
+    )
+    def action_reset_two_factor(self, ids: Any) -> None:
+        db = current_app.extensions["broen.db"]
+        done = self._each_changeable(ids, "two_factor", lambda user: two_factor.disable(db, user))
+        flash(
+            ngettext(
+                "Two-factor login is reset for %(num)d account.",
+                "Two-factor login is reset for %(num)d accounts.",
+                done,
+            ),
+            "success",
+        )
 
     def _choices(self, form: Any) -> Any:
         db = current_app.extensions["broen.db"]
@@ -790,14 +848,35 @@ class RetentionForm(SecureForm):
     )
 
 
+class TwoFactorForm(SecureForm):
+    require_two_factor = BooleanField(
+        _l("Staff must use two-factor login"),
+        description=_l(
+            "Admins, coordinators and mentors then log in with their password and a code from an app on "
+            "their phone. Those who have not set it up are asked to at their next page."
+        ),
+    )
+
+
 class PrivacyView(BaseView):  # type: ignore[misc]
-    """How long each of the admin's municipalities keeps ended citizens' records, and how many are due."""
+    """For each of the admin's municipalities: how long ended citizens' records are kept (and how many are
+    due), and whether its staff must use two-factor login (and how many have not set it up)."""
 
     def is_accessible(self) -> bool:
         return bool(current_user.is_authenticated and admin_municipality_ids())
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         return _deny()
+
+    def _save(self, municipality: Municipality, form: Any, field: str, message: str) -> Any:
+        db = current_app.extensions["broen.db"]
+        setattr(municipality, field, getattr(form, field).data)
+        audit.record(
+            db, audit.UPDATE, "municipality", municipality.id, municipality_id=municipality.id, fields=[field]
+        )
+        db.session.commit()
+        flash(message, "success")
+        return redirect(url_for(".index"))
 
     @expose("/", methods=["GET", "POST"])
     def index(self) -> Any:
@@ -810,27 +889,45 @@ class PrivacyView(BaseView):  # type: ignore[misc]
             )
         )
         posted = request.form.get("municipality_id", type=int) if request.method == "POST" else None
+        which = request.form.get("form")
         today = date.today()
         rows = []
         for municipality in municipalities:
             chosen = posted == municipality.id
-            form = RetentionForm(
-                request.form if chosen else None, retention_years=municipality.retention_years
+            retention = RetentionForm(
+                request.form if chosen and which == "retention" else None,
+                retention_years=municipality.retention_years,
             )
-            if chosen and form.validate():
-                municipality.retention_years = form.retention_years.data
-                audit.record(
-                    db,
-                    audit.UPDATE,
-                    "municipality",
-                    municipality.id,
-                    municipality_id=municipality.id,
-                    fields=["retention_years"],
-                )
-                db.session.commit()
-                flash(_("The retention period of %(name)s is saved.", name=municipality.name), "success")
-                return redirect(url_for(".index"))
+            if chosen and which == "retention" and retention.validate():
+                message = _("The retention period of %(name)s is saved.", name=municipality.name)
+                return self._save(municipality, retention, "retention_years", message)
+            required = TwoFactorForm(
+                request.form if chosen and which == "two_factor" else None,
+                require_two_factor=municipality.require_two_factor,
+            )
+            if chosen and which == "two_factor" and required.validate():
+                message = _("The two-factor login setting of %(name)s is saved.", name=municipality.name)
+                return self._save(municipality, required, "require_two_factor", message)
             due = len(privacy.due_for_erasure(db, municipality, today))
-            rows.append((municipality, form, due, privacy.retention_cutoff(municipality, today)))
+            without = db.session.scalar(
+                select(func.count(User.id.distinct()))
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.municipality_id == municipality.id,
+                    Membership.role.in_(two_factor.STAFF),
+                    User.active.is_(True),
+                    User.totp_enabled_at.is_(None),
+                )
+            )
+            rows.append(
+                (
+                    municipality,
+                    retention,
+                    due,
+                    privacy.retention_cutoff(municipality, today),
+                    required,
+                    without,
+                )
+            )
         status = 400 if posted is not None else 200
         return self.render("admin/broen_privacy.html", rows=rows), status

@@ -7,9 +7,9 @@ import re
 from sqlalchemy import select
 
 from broen.core import audit
-from broen.core.auth import hash_password
 from broen.core.db import Database
 from broen.core.models import Membership, Municipality, PluginState, Role, User
+from broen.core.passwords import hash_password
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 #: Path segments a municipality slug may not take, or its URLs would shadow broen's own.

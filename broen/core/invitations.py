@@ -28,12 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,12 +42,13 @@ from wtforms import EmailField, PasswordField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from broen.core import audit, mail
-from broen.core.auth import SESSION_KEY, hash_password, session_key
+from broen.core.auth import start_session
 from broen.core.citizens.forms import ConfirmForm
 from broen.core.citizens.services import record_view
 from broen.core.db import Database, current_db, utcnow
 from broen.core.links import absolute_url, qr_data_uri
 from broen.core.models import Citizen, Invitation, Membership, Municipality, Role, User
+from broen.core.passwords import hash_password
 from broen.core.plugins import registry
 from broen.core.tenancy import STAFF_ROLES, get_scoped_or_404, require_role
 
@@ -838,16 +839,6 @@ def _gone() -> Response:
     return _no_store((render_template("invitations/gone.html"), 404))
 
 
-def _log_in(user: User) -> None:
-    """Log `user` in as `broen.core.auth.login` does."""
-    db = current_db()
-    user.last_login_at = utcnow()
-    db.session.commit()
-    login_user(user)
-    session.permanent = True
-    session[SESSION_KEY] = session_key(user)
-
-
 def _render_accept(
     invitation: Invitation, token: str, form: AcceptForm, link_form: ConfirmForm, status: int, **extra: Any
 ) -> Response:
@@ -900,7 +891,7 @@ def accept_page(token: str) -> ResponseReturnValue:
                 is not None
             )
         else:
-            _log_in(user)
+            start_session(user)
             flash(
                 _(
                     "Welcome, %(name)s. From now on you log in with your e-mail and your password.",

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -74,6 +75,8 @@ class Municipality(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     #: How many years an ended citizen's record is kept before `broen privacy enforce-retention` erases it.
     retention_years: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    #: Whether its staff (admins, coordinators, mentors) must log in with a one-time code as well.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __str__(self) -> str:
@@ -92,6 +95,13 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type 
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised to end every open session of the account (an admin's "end sessions", two-factor changes).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The TOTP secret (base32); two-factor login is on once `totp_enabled_at` is set (the secret alone is
+    #: one being set up). `totp_last_step` is the last code's time step: a code works only once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -100,6 +110,10 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask_login ships no type 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def role_in(self, municipality_id: int) -> Role | None:
         for m in self.memberships:
@@ -283,6 +297,17 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class RecoveryCode(Base):
+    """A one-time code that logs a user in when their phone is lost (argon2-hashed, like a password)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 __all__ = [
     "AuditEntry",
     "Citizen",
@@ -293,6 +318,7 @@ __all__ = [
     "Membership",
     "Municipality",
     "PluginState",
+    "RecoveryCode",
     "Role",
     "TenantMixin",
     "User",

@@ -86,16 +86,22 @@ def test_an_admin_sets_the_retention_years_of_their_municipality_only(
     page = client.get("/admin/privacy/").get_data(as_text=True)
     assert "Silkeborg Kommune" in page and "Norddjurs Kommune" not in page
     silkeborg = world.municipalities["silkeborg"].id
-    bad = client.submit("/admin/privacy/", {"municipality_id": str(silkeborg), "retention_years": "0"})
+    bad = client.submit(
+        "/admin/privacy/", {"form": "retention", "municipality_id": str(silkeborg), "retention_years": "0"}
+    )
     assert bad.status_code == 400 and "Write a number of years from 1 to 30." in bad.get_data(as_text=True)
     assert 'value="0"' in bad.get_data(as_text=True)
-    good = client.submit("/admin/privacy/", {"municipality_id": str(silkeborg), "retention_years": "7"})
+    good = client.submit(
+        "/admin/privacy/", {"form": "retention", "municipality_id": str(silkeborg), "retention_years": "7"}
+    )
     assert good.status_code == 302
     with app.app_context():
         assert db_of(app).session.get_one(Municipality, silkeborg).retention_years == 7
     # Another municipality's id changes nothing.
     norddjurs = world.municipalities["norddjurs"].id
-    client.submit("/admin/privacy/", {"municipality_id": str(norddjurs), "retention_years": "2"})
+    client.submit(
+        "/admin/privacy/", {"form": "retention", "municipality_id": str(norddjurs), "retention_years": "2"}
+    )
     with app.app_context():
         assert db_of(app).session.get_one(Municipality, norddjurs).retention_years == 5
     coordinator = make_client()
