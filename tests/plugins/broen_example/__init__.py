@@ -9,6 +9,7 @@ touching the core; docs/plugins.md walks through the same shape.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,8 @@ def tips() -> str:
 
 @public_bp.route("/hello")
 def hello() -> str:
-    return f"Hello from {api.current_municipality().name}"
+    # A string returned from a view is served as HTML: escape what the data says.
+    return f"Hello from {escape(api.current_municipality().name)}"
 
 
 @api.hookimpl
