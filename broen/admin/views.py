@@ -303,7 +303,7 @@ class MunicipalityView(BroenModelView):
             )
         try:
             ZoneInfo(model.timezone or "")
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" (a folder), a too long name
             raise ValidationError(_("Time zone: use a name such as Europe/Copenhagen.")) from None
         fields = _changed_fields(model)  # before the flush, which forgets what changed
         _session().flush()

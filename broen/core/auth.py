@@ -93,7 +93,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    email = EmailField(_l("E-mail"), validators=[DataRequired()])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Length(max=254, message=_l("At most 254 characters."))]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 

@@ -181,7 +181,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"broen.default_language: expected 'da' or 'en', got {core.default_language!r}")
     try:
         ZoneInfo(core.default_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. "Europe" (a folder), a too long name
         raise ConfigError(
             f"broen.default_timezone: expected an IANA time zone such as 'Europe/Copenhagen', "
             f"got {core.default_timezone!r}"
@@ -234,8 +234,14 @@ def _check_database_url(url: str, source: Path | None) -> str:
         return url
     # A relative SQLite path is relative to the configuration file, not to the working directory.
     base = source.parent if source is not None else Path.cwd()
-    path = (base / database).resolve()
-    if not path.parent.is_dir():
+    try:
+        path = (base / database).resolve()
+        exists = path.parent.is_dir()
+    except (OSError, ValueError):  # a name too long for the file system; a NUL character
+        raise ConfigError(
+            f"broen.database_url: expected the path of a SQLite file, got {database[:80]!r}"
+        ) from None
+    if not exists:
         raise ConfigError(
             f"broen.database_url: expected a SQLite file in an existing directory, but {path.parent} "
             "does not exist"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -38,6 +40,25 @@ def init_app(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     csrf.init_app(app)
+
+    @app.before_request
+    def refuse_nul() -> Any:
+        """No one types a NUL character, and PostgreSQL cannot store one: refuse it in any field or query
+        parameter at the door, naming the field, instead of failing deep inside (a 500)."""
+        fields = [*request.args.items(multi=True)]
+        if request.method != "GET":
+            fields += request.form.items(multi=True)
+        bad = sorted({name for name, value in fields if "\x00" in value})
+        if not bad:
+            return None
+        message = _(
+            "The field %(field)s holds an invisible control character (NUL), which no form takes. Go back, "
+            "remove it and send again.",
+            field=", ".join(bad),
+        )
+        return render_template(
+            "errors/error.html", title=_("Something in the request was wrong"), message=message
+        ), 400
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -174,3 +174,19 @@ def test_a_login_expires_after_the_configured_minutes_without_activity(app: Flas
     minutes = app.config["BROEN"].security.session_lifetime_minutes
     left = (expires - datetime.now(UTC)).total_seconds() / 60
     assert minutes - 2 < left <= minutes
+
+
+def test_a_nul_character_in_any_field_or_query_is_refused_naming_the_field(
+    app: Flask, world: World, client: Client
+) -> None:
+    """No one types a NUL, and PostgreSQL cannot store one: a staff form or a search with one answers 400
+    with a message that names the field, and nothing is written (both databases)."""
+    client.login(world.user("silkeborg", "coordinator"))
+    before = routes.snapshot(app)
+    created = client.submit("/silkeborg/citizens/new", {"name": "Nul\x00 Person", "status": "intake"})
+    assert created.status_code == 400
+    page = created.get_data(as_text=True)
+    assert "The field name holds an invisible control character (NUL)" in page
+    searched = client.get("/silkeborg/citizens/?q=An%00na")
+    assert searched.status_code == 400 and "The field q holds" in searched.get_data(as_text=True)
+    assert routes.differences(before, routes.snapshot(app)) == {}
