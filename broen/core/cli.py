@@ -88,6 +88,28 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"Created installation admin {email}. Log in at /login.")
 
 
+@click.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str) -> None:
+    """Turn a user's two-factor login off and end their sessions (a lost phone and lost recovery codes;
+    for an installation admin, who has no admin above them)."""
+    from sqlalchemy import select
+
+    from broen.core import audit, two_factor
+    from broen.core.models import User
+
+    db = current_app.extensions["broen.db"]
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"{email}: no user has that e-mail")
+    two_factor.disable(db, user)
+    audit.record(db, audit.UPDATE, "user", user.id, fields=["two_factor"])
+    db.session.commit()
+    click.echo(
+        f"Two-factor login is off for {user.email}; their sessions have ended. They log in with the password."
+    )
+
+
 @click.command("demo")
 def demo_command() -> None:
     """Fill the database with Silkeborg and Norddjurs demo data (Danish, made up)."""
@@ -217,7 +239,15 @@ def serve(host: str, port: int) -> None:
 
 def register(app: Flask) -> None:
     """Add broen's commands (and every plugin's, through `broen_cli`) to `app.cli`."""
-    for command in (db_group, config_group, privacy_group, create_admin, demo_command, serve):
+    for command in (
+        db_group,
+        config_group,
+        privacy_group,
+        create_admin,
+        reset_two_factor,
+        demo_command,
+        serve,
+    ):
         app.cli.add_command(command)
     app.extensions["broen.plugins"].call_each("broen_cli", group=app.cli)
 

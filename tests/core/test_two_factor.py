@@ -273,3 +273,22 @@ def test_an_admin_ends_a_users_sessions_and_resets_their_two_factor_login(
     assert not stored(app, user).has_two_factor
     new_phone = make_client()
     assert new_phone.login(user).location == "/", "the password alone again, until it is set up anew"
+
+
+@SQLITE_ONLY
+def test_the_operator_resets_a_lost_installation_admins_two_factor_login_from_the_command_line(
+    app: Flask, world: World, make_client: Any
+) -> None:
+    root = world.users["installation"]
+    phone = make_client()
+    phone.login(root)
+    set_up(app, phone, root)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        unknown = runner.invoke(args=["reset-two-factor", "nobody@example.dk"])
+        done = runner.invoke(args=["reset-two-factor", root.email.upper()])
+    assert unknown.exit_code == 1 and "nobody@example.dk: no user has that e-mail" in unknown.output
+    assert done.exit_code == 0 and "Two-factor login is off for" in done.output
+    assert not stored(app, root).has_two_factor and not logged_in(phone)
+    assert make_client().login(root).location == "/", "the password alone lets them in again"
+    assert ["two_factor"] in audited_fields(app, root)
