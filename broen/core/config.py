@@ -94,6 +94,11 @@ def _check_value(key: str, value: Any, expected: type) -> Any:
     return value
 
 
+def _shown(key: str) -> str:
+    """A key as the one-line message names it: quoted if it holds a line break or another control."""
+    return key if key.isprintable() else repr(key)
+
+
 def _build_section(name: str, cls: type[Any], data: Any) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"[{name}]: expected a table of settings, got {data!r}")
@@ -102,7 +107,7 @@ def _build_section(name: str, cls: type[Any], data: Any) -> Any:
     values = {}
     for key, value in data.items():
         if key not in known:
-            raise ConfigError(f"{name}.{key}: unknown setting (known: {', '.join(known)})")
+            raise ConfigError(f"{name}.{_shown(key)}: unknown setting (known: {', '.join(known)})")
         values[key] = _check_value(f"{name}.{key}", value, hints[key])
     return cls(**values)
 
@@ -153,11 +158,11 @@ def load_settings(
             raise ConfigError(f"[{key}]: expected a table of settings, got {value!r}")
         if not isinstance(value, dict):
             raise ConfigError(
-                f"{key}: a setting outside any section; expected it under one of "
+                f"{_shown(key)}: a setting outside any section; expected it under one of "
                 f"{', '.join(f'[{s}]' for s in _SECTIONS)}"
             )
         if key not in _SECTIONS:
-            raise ConfigError(f"[{key}]: unknown section (known: {', '.join(_SECTIONS)})")
+            raise ConfigError(f"[{_shown(key)}]: unknown section (known: {', '.join(_SECTIONS)})")
     for section, values in (overrides or {}).items():
         data.setdefault(section, {}).update(values)
     for var, (section, key) in ENV_OVERRIDES.items():

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
@@ -71,7 +72,9 @@ def test_an_admin_exports_the_audit_log_of_a_period_for_their_municipality_only(
         )
         db_of(app).session.commit()
     client.login(world.user("silkeborg", "admin"))
-    today = date.today().isoformat()
+    # Days are the municipality's: in the hour after midnight in Copenhagen, UTC is still on yesterday.
+    local_today = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    today = local_today.isoformat()
     response = client.get("/admin/auditentry/export.csv", query_string={"start": today, "end": today})
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = rows_of(response)
@@ -79,7 +82,7 @@ def test_an_admin_exports_the_audit_log_of_a_period_for_their_municipality_only(
     who = {row[1] for row in rows[1:]}
     assert "Coordinator Silkeborg" in who and "Coordinator Norddjurs" not in who
     assert "'=HYPERLINK(1)" in who  # a formula is written as text
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (local_today - timedelta(days=1)).isoformat()
     assert (
         len(
             rows_of(

@@ -6,8 +6,9 @@ citizen agreed to share (nothing more), and logs a meeting."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -123,7 +124,8 @@ def test_a_coordinator_matches_a_citizen_and_the_mentor_logs_a_meeting(
         expect(own.get_by_text("Secretsurname")).to_have_count(0)
         own_check("the mentor's own page")
         own.get_by_role("link", name=f"Log a meeting with {first_name}").click()
-        own.get_by_label("Date").fill(date.today().isoformat())
+        # The municipality's date: in the hour after midnight in Copenhagen, UTC is still on yesterday.
+        own.get_by_label("Date").fill(datetime.now(ZoneInfo("Europe/Copenhagen")).date().isoformat())
         own.get_by_label("Duration in minutes").fill("60")
         own.get_by_label("Walk").check()
         own.get_by_label("Short note").fill(f"A walk by the lake ({tag}).")

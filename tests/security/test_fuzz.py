@@ -617,6 +617,8 @@ def test_the_settings_file_is_taken_or_refused_with_one_line_naming_the_problem(
     @example(file=settings_with("broen", "default_timezone", "x" * 300), environ={})  # too long a file name
     @example(file=settings_with("broen", "database_url", "sqlite:///broen\x00.db"), environ={})
     @example(file=settings_with("broen", "database_url", "sqlite:///" + "d/" * 2100 + "b.db"), environ={})
+    @example(file=VALID_SETTINGS + '\n["\\n"]\n', environ={})  # a line break in a section's name
+    @example(file='"\\n" = []\n' + VALID_SETTINGS, environ={})  # ... in a key outside any section
     def run(file: str | bytes, environ: dict[str, str]) -> None:
         if isinstance(file, str):
             path.write_text(file, encoding="utf-8")
