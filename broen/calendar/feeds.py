@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from flask import Request, Response
 from werkzeug.http import http_date, parse_date, parse_etags
 
+from broen.core import metrics
+
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 #: How long a calendar app may keep a copy before asking again (it then asks conditionally).
 PERSONAL_MAX_AGE = 15 * 60
@@ -50,6 +52,7 @@ def feed_response(body: bytes | None, etag: str | None, modified: datetime, *, p
     Without an `etag` (a feed that is not to be kept: a plugin failed) there are no validators and the
     client is told not to reuse the copy.
     """
+    metrics.feed_served(200 if body is not None else 304)
     if body is None:
         response = Response(status=304)
         del response.headers["Content-Type"]  # a 304 has no body to describe

@@ -13,7 +13,9 @@ from broen.core.passwords import hash_password
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 #: Path segments a municipality slug may not take, or its URLs would shadow broen's own.
-RESERVED_SLUGS = frozenset({"admin", "login", "logout", "me", "static", "feeds", "healthz", "public"})
+RESERVED_SLUGS = frozenset(
+    {"admin", "login", "logout", "me", "static", "feeds", "healthz", "readyz", "metrics", "public"}
+)
 
 
 class AccountError(ValueError):

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from broen.core import auth, i18n, security, tenancy
+from broen.core import auth, i18n, metrics, security, tenancy
 from broen.core.config import Settings, load_settings
 from broen.core.db import Database
 from broen.core.plugins import PluginError, PluginRegistry, build_plugin_manager
@@ -53,6 +53,7 @@ def create_app(
     app.teardown_appcontext(db.remove)
 
     security.init_app(app, settings)
+    metrics.init_app(app, settings)
     i18n.init_app(app)
     tenancy.init_app(app, db)
     auth.init_app(app, db)

@@ -70,10 +70,17 @@ class MailSettings:
 
 
 @dataclass
+class MetricsSettings:
+    #: Serve Prometheus metrics at /metrics (no login: let only the scraper reach it at the proxy).
+    enabled: bool = False
+
+
+@dataclass
 class Settings:
     broen: CoreSettings = field(default_factory=CoreSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     #: Where the file was read from (None: defaults only); relative SQLite paths are resolved from it.
     source: Path | None = None
 
@@ -82,7 +89,7 @@ class Settings:
         return self.broen.mode == "production"
 
 
-_SECTIONS = ("broen", "security", "mail")
+_SECTIONS = ("broen", "security", "mail", "metrics")
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 
 
@@ -172,6 +179,7 @@ def load_settings(
         broen=_build_section("broen", CoreSettings, data.get("broen", {})),
         security=_build_section("security", SecuritySettings, data.get("security", {})),
         mail=_build_section("mail", MailSettings, data.get("mail", {})),
+        metrics=_build_section("metrics", MetricsSettings, data.get("metrics", {})),
         source=source,
     )
     _validate(settings)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from broen.core import metrics as app_metrics
 from broen.core.models import Role
 from broen.core.plugins import registry
 from broen.core.tenancy import current_municipality, current_role, require_role
@@ -45,6 +46,18 @@ def home() -> ResponseReturnValue:
 @bp.route("/healthz")
 def health() -> ResponseReturnValue:
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+def ready() -> ResponseReturnValue:
+    """For a load balancer: 200 when the database answers and its migrations are this release's, else 503."""
+    return app_metrics.readiness(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@bp.route("/metrics")
+def metrics() -> ResponseReturnValue:
+    """Prometheus metrics, no login (the proxy lets only the scraper in); a 404 unless [metrics] enabled."""
+    return app_metrics.exposition()
 
 
 _ERRORS = {

@@ -40,6 +40,8 @@ PUBLIC_ENDPOINTS = {
     "admin.static": "Flask-Admin's CSS and JavaScript",
     "auth.login": "where people log in",
     "core.health": "the load balancer's health check; it answers only 'ok'",
+    "core.ready": "the load balancer's readiness check; it answers only 'ready' or why not",
+    "core.metrics": "Prometheus scrapes it (a 404 unless [metrics] is on): counts by URL rule, no personal data",
     "calendar.personal_feed": "a calendar app cannot log in: the secret token in the URL is the key",
     "invitations.accept_page": "a citizen without a log-in yet makes one here: the invitation's token is the key",
     "invitations.use_account": "the same invitation link, used with the account of whoever is logged in",

@@ -106,7 +106,7 @@ def test_a_plain_postgresql_url_gets_the_psycopg_driver_and_keeps_its_password(t
 BAD_SETTINGS = [
     # (TOML, the key the message must name, what it must say was expected)
     ("[mail]\nprot = 25\n", "mail.prot", "unknown setting (known: host, port,"),
-    ("[mial]\nport = 25\n", "[mial]", "unknown section (known: broen, security, mail)"),
+    ("[mial]\nport = 25\n", "[mial]", "unknown section (known: broen, security, mail, metrics)"),
     ('mode = "development"\n', "mode", "under one of [broen], [security], [mail]"),
     ("broen = 5\n", "[broen]", "expected a table of settings"),
     ('[mail]\nport = "25"\n', "mail.port", "expected an integer, got '25'"),
