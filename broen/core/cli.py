@@ -226,6 +226,51 @@ def enforce_retention(dry_run: bool) -> None:
     click.echo("Dry run: nothing was erased." if dry_run else f"Erased {erased} citizen records.")
 
 
+@click.command("backup")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def backup_command(file: str | None, force: bool) -> None:
+    """Write a consistent snapshot of the database to FILE while broen runs (default: here, named
+    broen-backup-<UTC time>.db for SQLite or .dump for PostgreSQL). It holds personal data: mode 0600."""
+    from broen.core import backup
+
+    db = current_app.extensions["broen.db"]
+    target = Path(file or backup.default_name(db))
+    click.echo(f"Backing up {backup.safe_url(db)} to {target} ...")
+    with backup.progress_bar("Copying") as progress:
+        made = backup.create_backup(db, target, force=force, progress=progress)
+    click.echo(
+        f"Wrote {made.path} ({backup.human_size(made.size)}, {made.rows} rows in {made.tables} tables). "
+        "It holds personal data: store it encrypted."
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def restore_command(file: str, yes: bool) -> None:
+    """Replace the whole database with the backup FILE (made by 'broen backup'). Stop broen first."""
+    from broen.core import backup
+
+    db = current_app.extensions["broen.db"]
+    found = backup.inspect_backup(db, Path(file))
+    click.echo(f"This replaces everything in the database {backup.safe_url(db)}")
+    click.echo(
+        f"with the backup {found.path} (made {found.created:%Y-%m-%d %H:%M} UTC, "
+        f"{backup.human_size(found.size)})."
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.ClickException("cannot ask for confirmation without a terminal: add --yes to restore")
+        click.confirm("Replace the database with the backup?", abort=True)
+    with backup.progress_bar("Restoring") as progress:
+        backup.restore_backup(db, found, progress=progress)
+    problem = backup.migration_state(db, current_app.extensions["broen.plugins"])
+    if problem is None:
+        backup.record_restore(db, found)
+    click.echo(f"Restored {found.path}." + (f" {problem}" if problem else " The schema is up to date."))
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -246,6 +291,8 @@ def register(app: Flask) -> None:
         create_admin,
         reset_two_factor,
         demo_command,
+        backup_command,
+        restore_command,
         serve,
     ):
         app.cli.add_command(command)
