@@ -82,6 +82,13 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
+            # A database host that does not answer fails a request (and /readyz) in 5 s, not the driver's
+            # minutes; a connect_timeout in the URL's query wins.
+            if (
+                make_url(url).get_backend_name() == "postgresql"
+                and "connect_timeout" not in make_url(url).query
+            ):
+                kwargs["connect_args"] = {"connect_timeout": 5}
         self.engine: Engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
