@@ -103,12 +103,18 @@ class OpenCourse:
         return 0 if self.waiting else max(0, self.course.capacity - self.confirmed)
 
 
+#: Courses to join shown at a time: a phone's page stays short, and the page quick with 40 courses on offer.
+OPEN_PER_PAGE = 10
+
+
 @dataclass
 class Page:
     notices: list[Signup]
     mine: list[MyCourse]
     open: list[OpenCourse]
     problem: str | None
+    #: Which page of the courses to join this is (`open` holds its courses).
+    open_page: api.Page[Course]
 
 
 def _coming_sessions(db: api.Database, course_ids: list[int], now: datetime) -> dict[int, list[Session]]:
@@ -126,8 +132,11 @@ def _coming_sessions(db: api.Database, course_ids: list[int], now: datetime) -> 
     return found
 
 
-def page_data(db: api.Database, municipality: api.Municipality, citizen: api.Citizen) -> Page:
-    """Everything the participant's page shows, in a fixed number of queries."""
+def page_data(
+    db: api.Database, municipality: api.Municipality, citizen: api.Citizen, open_page_number: int = 1
+) -> Page:
+    """Everything the participant's page shows, in a fixed number of queries; `open_page_number` is the page
+    of the courses to join."""
     now = api.utcnow()
     signups = list(
         db.session.scalars(
@@ -159,15 +168,23 @@ def page_data(db: api.Database, municipality: api.Municipality, citizen: api.Cit
             row.proposals = proposals[signup.course_id]
         mine.append(row)
 
-    has_coming = select(Session.course_id).where(
-        Session.municipality_id == municipality.id, Session.starts_at > now, Session.cancelled.is_(False)
-    )
-    others = list(
-        db.session.scalars(
-            api.scoped(Course, municipality).where(Course.id.in_(has_coming), Course.id.not_in(my_ids))
+    # The courses to join, soonest first meeting first, a page at a time.
+    first = (
+        select(Session.course_id, func.min(Session.starts_at).label("first"))
+        .where(
+            Session.municipality_id == municipality.id, Session.starts_at > now, Session.cancelled.is_(False)
         )
+        .group_by(Session.course_id)
+        .subquery()
     )
-    other_ids = [c.id for c in others]
+    joinable = (
+        api.scoped(Course, municipality)
+        .join(first, first.c.course_id == Course.id)
+        .where(Course.id.not_in(my_ids))
+        .order_by(first.c.first, Course.id)
+    )
+    open_page: api.Page[Course] = api.paginate(db, joinable, open_page_number, OPEN_PER_PAGE)
+    other_ids = [c.id for c in open_page.items]
     other_sessions = _coming_sessions(db, other_ids, now)
     counts: Counter[tuple[int, SignupStatus]] = Counter()
     if other_ids:
@@ -184,15 +201,14 @@ def page_data(db: api.Database, municipality: api.Municipality, citizen: api.Cit
             counts[(c.id, SignupStatus.CONFIRMED)],
             counts[(c.id, SignupStatus.WAITLISTED)],
         )
-        for c in others
+        for c in open_page.items
     ]
-    open_courses.sort(key=lambda o: (o.sessions[0].starts_at if o.sessions else now, o.course.id))
     notices = [
         s
         for s in signups
         if s.status == SignupStatus.CONFIRMED and s.promoted_at is not None and not s.promotion_seen
     ]
-    return Page(notices, mine, open_courses, services.eligibility_problem(citizen, municipality))
+    return Page(notices, mine, open_courses, services.eligibility_problem(citizen, municipality), open_page)
 
 
 def _home(
@@ -203,7 +219,7 @@ def _home(
 ) -> ResponseReturnValue:
     db = api.db()
     municipality = api.current_municipality()
-    page = page_data(db, municipality, citizen)
+    page = page_data(db, municipality, citizen, api.requested_page())
     forms = forms or {}
     topic_forms = {
         row.course.id: forms.get(row.course.id) or topic_form(row.course.id, formdata=None)

@@ -388,3 +388,20 @@ def test_the_page_sends_the_same_statements_for_one_course_as_for_four(
         return len(seen)
 
     assert statements_with(1) == statements_with(3)
+
+
+def test_the_courses_to_join_come_ten_at_a_time_soonest_first(
+    app: Flask, cafe_world: World, make_client: Any, make_course: MakeCourse, make_citizen: MakeCitizen
+) -> None:
+    """A phone's page stays short when a municipality offers many courses: ten at a time, soonest first."""
+    with app.app_context():
+        participant(app, cafe_world, make_citizen)
+        for n in range(12):  # "Café 11" meets first, "Café 0" last
+            make_course(title=f"Café {n}", first_date=next_week() + timedelta(days=12 - n))
+    client = logged_in(make_client, cafe_world.user("silkeborg", "participant"))
+    first = text_of(client.get(HOME))
+    shown = [n for n in range(12) if f"Sign up Café {n} " in first + " "]
+    assert shown == list(range(2, 12)) and "Page 1 of 2" in first
+    second = text_of(client.get(f"{HOME}?page=2"))
+    assert [n for n in range(12) if f"Sign up Café {n} " in second + " "] == [0, 1]
+    assert "Page 2 of 2" in second and "Previous" in second
