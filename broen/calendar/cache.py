@@ -219,8 +219,9 @@ def _municipality_query(plugin: bool, condition: ColumnElement[bool] | None) -> 
         Municipality.id,
         Municipality.name,
         Municipality.timezone,
-        CalendarVersion.version,
-        CalendarVersion.changed_at,
+        # A public feed shows only rows that are `shown_publicly`: its key is their version alone.
+        CalendarVersion.public_version.label("version"),
+        CalendarVersion.public_changed_at.label("changed_at"),
     ]
     if plugin:
         columns.append(_ENABLED)

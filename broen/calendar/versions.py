@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Integer, event, func, inspect, literal
+from sqlalchemy import ForeignKey, Integer, case, event, func, inspect, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -44,6 +44,11 @@ class CalendarSource:
     """Mixin for a model (with `municipality_id`) whose rows end up in calendar feeds: a flush that adds,
     changes or deletes one bumps its municipality's calendar version."""
 
+    #: Whether the municipality's public feeds show these rows. A model only personal feeds draw on (a
+    #: sign-up, a mentor's meeting) sets it False: changing its rows then leaves the public version alone,
+    #: so a sign-up does not make every subscriber of the public calendar fetch it anew.
+    shown_publicly: ClassVar[bool] = True
+
 
 class CalendarVersion(Base):
     """How many times the calendar data of a municipality has changed, and when it last did."""
@@ -55,6 +60,9 @@ class CalendarVersion(Base):
     )
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The same, counting only changes of rows the public feeds show (`CalendarSource.shown_publicly`).
+    public_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    public_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 _table = CalendarVersion.__table__
@@ -62,32 +70,50 @@ _table = CalendarVersion.__table__
 _SQLITE_SECOND = "%Y-%m-%d %H:%M:%S.000000"
 
 
-def _next_changed_at(dialect: str, now: datetime) -> ColumnElement[Any]:
-    """max(now, the row's changed_at + 1 s), as SQL for the upsert's UPDATE branch."""
+def _next_changed_at(dialect: str, now: datetime, column: Any) -> ColumnElement[Any]:
+    """max(now, `column` + 1 s) (just now while `column` is NULL), as SQL for the upsert's UPDATE branch."""
     if dialect == "postgresql":
-        return func.greatest(literal(now, UTCDateTime), _table.c.changed_at + literal(timedelta(seconds=1)))
+        return func.greatest(literal(now, UTCDateTime), column + literal(timedelta(seconds=1)))
     return func.max(
-        literal(now, UTCDateTime), func.strftime(_SQLITE_SECOND, _table.c.changed_at, "+1 second")
+        literal(now, UTCDateTime),
+        func.coalesce(func.strftime(_SQLITE_SECOND, column, "+1 second"), literal(now, UTCDateTime)),
     )
 
 
-def touch(connection: Connection, municipality_ids: set[int]) -> None:
-    """Bump the calendar version of these municipalities (making their rows the first time)."""
+def touch(connection: Connection, municipality_ids: set[int], public_ids: set[int] | None = None) -> None:
+    """Bump the calendar version of these municipalities (making their rows the first time), and the public
+    version of `public_ids` among them (all of them unless said)."""
     if not municipality_ids:
         return
+    public = municipality_ids if public_ids is None else public_ids
     now = utcnow().replace(microsecond=0)
-    rows = [{"municipality_id": m, "version": 1, "changed_at": now} for m in sorted(municipality_ids)]
+    rows = [
+        {
+            "municipality_id": m,
+            "version": 1,
+            "changed_at": now,
+            "public_version": int(m in public),
+            "public_changed_at": now if m in public else None,
+        }
+        for m in sorted(municipality_ids)
+    ]
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - broen runs on these two
         raise NotImplementedError(f"calendar versions need PostgreSQL or SQLite, not {dialect}")
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(CalendarVersion)
-        .values(rows)
-        .on_conflict_do_update(
-            index_elements=[_table.c.municipality_id],
-            set_={"version": _table.c.version + 1, "changed_at": _next_changed_at(dialect, now)},
-        )
+    stmt = insert(CalendarVersion).values(rows)
+    bumped = stmt.excluded.public_version > 0
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_table.c.municipality_id],
+        set_={
+            "version": _table.c.version + 1,
+            "changed_at": _next_changed_at(dialect, now, _table.c.changed_at),
+            "public_version": _table.c.public_version + stmt.excluded.public_version,
+            "public_changed_at": case(
+                (bumped, _next_changed_at(dialect, now, _table.c.public_changed_at)),
+                else_=_table.c.public_changed_at,
+            ),
+        },
     )
     connection.execute(stmt)
 
@@ -103,14 +129,18 @@ def _bump(session: Session, flush_context: Any) -> None:
     # After the flush, `new`/`dirty`/`deleted` and attribute history still show what was flushed, and
     # new rows have their keys: every municipality whose calendar data this flush changed.
     touched: set[int] = set()
+    public: set[int] = set()
     for obj in chain(session.new, session.deleted, session.dirty):
         if not isinstance(obj, CalendarSource):
             continue
         if obj in session.dirty and obj not in session.deleted and not session.is_modified(obj):
             continue  # attributes were set to the values they had: nothing was written
-        touched |= _municipality_ids(obj)
+        ids = _municipality_ids(obj)
+        touched |= ids
+        if obj.shown_publicly:
+            public |= ids
     if touched:
-        touch(session.connection(), touched)
+        touch(session.connection(), touched, public)
 
 
 __all__ = ["CalendarSource", "CalendarVersion", "touch"]

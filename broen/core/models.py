@@ -158,6 +158,8 @@ class PluginState(CalendarSource, TenantMixin, Base):
 class Citizen(CalendarSource, TenantMixin, Base):
     """A citizen (borger) in a course. Holds no CPR number and no diagnosis: neither is needed here."""
 
+    shown_publicly = False  # only personal feeds show these rows
+
     __tablename__ = "citizen"
     #: One citizen record per log-in in a municipality.
     __table_args__ = (UniqueConstraint("municipality_id", "user_id"),)

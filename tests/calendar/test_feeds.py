@@ -59,7 +59,7 @@ def backdate(app: Flask) -> None:
         db.session.execute(update(PluginState).values(changed_at=PAST))
         db.session.execute(update(FeedToken).values(created_at=PAST))
         db.session.execute(update(Municipality).values(created_at=PAST))
-        db.session.execute(update(CalendarVersion).values(changed_at=PAST))
+        db.session.execute(update(CalendarVersion).values(changed_at=PAST, public_changed_at=PAST))
         db.session.commit()
 
 

@@ -74,6 +74,8 @@ class Session(api.CalendarSource, api.TenantMixin, api.Base):
 class Signup(api.CalendarSource, api.TenantMixin, api.Base):
     """A citizen on a course: confirmed, waitlisted (at `position`), or left. One row per citizen and course."""
 
+    shown_publicly = False  # only personal feeds show these rows
+
     __tablename__ = "cafe_signup"
     __table_args__ = (UniqueConstraint("course_id", "citizen_id"),)
 

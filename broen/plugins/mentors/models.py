@@ -80,6 +80,8 @@ OPEN_STATUSES = (MatchStatus.PROPOSED, MatchStatus.ACTIVE)
 class Mentor(api.CalendarSource, api.TenantMixin, api.Base):
     """A volunteer in the municipality's pool. Only APPROVED mentors with free capacity are matched."""
 
+    shown_publicly = False  # only personal feeds show these rows
+
     __tablename__ = "mentors_mentor"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +160,8 @@ class CitizenWishes(api.TenantMixin, api.Base):
 class Match(api.CalendarSource, api.TenantMixin, api.Base):
     """A mentor and a citizen: proposed -> active (once both agreed) -> paused -> ended (with a reason)."""
 
+    shown_publicly = False  # only personal feeds show these rows
+
     __tablename__ = "mentors_match"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,6 +189,8 @@ class Match(api.CalendarSource, api.TenantMixin, api.Base):
 class Meeting(api.CalendarSource, api.TenantMixin, api.Base):
     """A meeting of a match: planned (`held` False: it shows in the mentor's calendar feed) or logged as
     held, briefly: the date, the contact form, how long, a short note."""
+
+    shown_publicly = False  # only personal feeds show these rows
 
     __tablename__ = "mentors_meeting"
 

@@ -292,7 +292,8 @@ def backdate_versions(app: Flask) -> None:
     """Every calendar change so far a day ago, so the next one dates the feeds now."""
     db = app.extensions["broen.db"]
     with app.app_context():
-        db.session.execute(update(CalendarVersion).values(changed_at=api.utcnow() - timedelta(days=1)))
+        day_ago = api.utcnow() - timedelta(days=1)
+        db.session.execute(update(CalendarVersion).values(changed_at=day_ago, public_changed_at=day_ago))
         db.session.commit()
 
 
@@ -387,3 +388,38 @@ def test_feeds_send_the_same_statements_for_2_or_40_sessions_and_one_when_warm_o
     for name, (cold, warm, not_modified) in many.items():
         assert warm == not_modified == 1, name  # the key query, and nothing else
         assert cold <= 8, (name, cold)
+
+
+def test_a_sign_up_changes_the_personal_feed_but_not_the_public_ones(
+    app: Flask, cafe_world: World, make_course: MakeCourse, make_citizen: MakeCitizen
+) -> None:
+    """The public feeds show no sign-ups, so a sign-up leaves their ETag and Last-Modified as they were (their
+    subscribers' next poll is a 304); a change of the course itself reaches them at once."""
+    participant = cafe_world.user("silkeborg", "participant")
+    with app.app_context():
+        db = app.extensions["broen.db"]
+        by = cafe_world.user("silkeborg", "coordinator")
+        course = make_course(first_date=next_week())
+        me = link(app, make_citizen("Pia Participant", email=participant.email), participant)
+        token = tokens.issue(db, db.session.get_one(User, participant.id))
+    backdate_versions(app)
+    client = app.test_client()
+    personal = f"/feeds/{token}.ics"
+    before = {url: client.get(url) for url in (PUBLIC, course_url(course), personal)}
+    assert cafe_events(before[personal]) == {}
+    with app.app_context():
+        db = app.extensions["broen.db"]
+        services.sign_up(db, db.session.get_one(Course, course.id), db.session.get_one(Citizen, me.id), by)
+    for url in (PUBLIC, course_url(course)):
+        assert client.get(url, headers={"If-None-Match": before[url].headers["ETag"]}).status_code == 304, url
+        since = {"If-Modified-Since": before[url].headers["Last-Modified"]}
+        assert client.get(url, headers=since).status_code == 304, url
+    signed_up = client.get(personal, headers={"If-None-Match": before[personal].headers["ETag"]})
+    assert signed_up.status_code == 200 and len(cafe_events(signed_up)) == 5
+    with app.app_context():
+        db = app.extensions["broen.db"]
+        db.session.get_one(Course, course.id).title = "Café by the lake"
+        db.session.commit()
+    for url in (PUBLIC, course_url(course)):
+        renamed = client.get(url, headers={"If-None-Match": before[url].headers["ETag"]})
+        assert renamed.status_code == 200 and "Café by the lake" in renamed.get_data(as_text=True), url
