@@ -304,6 +304,21 @@ def _outcomes(app: Flask) -> None:
         os_.save_targets(target, [os_.Target("outcomes.enrolled", count=70)], None)
 
 
+def _pages(app: Flask) -> None:
+    """A draft page of the target, saved twice (two versions): only the target's writers may see it; and
+    a news item published to the target's own staff (its news list, start-page panel and feed)."""
+    from broen.plugins.pages import services as ps
+    from broen.plugins.pages.models import Audience, Kind
+
+    db = app.extensions["broen.db"]
+    with app.test_request_context(f"/{TARGET}/"):
+        target = _target_citizen(app).municipality
+        page = ps.create_page(db, target, None, ps.PageData("Page only Silkeborg may see", "First text"))
+        ps.update_page(db, page, None, ps.PageData(page.title, "First text\n\nSecond text", page.slug))
+        news = ps.PageData("News only Silkeborg may see", "Text", news_date=date(2026, 1, 5))
+        ps.publish(db, ps.create_page(db, target, None, news, kind=Kind.NEWS), None, Audience.MUNICIPALITY)
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -335,6 +350,8 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "employers_placement": _employers,
     "employers_task": _employers,
     "outcomes_target": _outcomes,
+    "pages_page": _pages,
+    "pages_version": _pages,
 }
 
 

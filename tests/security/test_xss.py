@@ -111,7 +111,15 @@ ESCAPED = re.compile(r"&lt;script&gt;x(\d{3})_|&lt;img src=x onerror=x(\d{3})_")
 RAW = re.compile(r"<script>x(\d{3})_|onerror=x(\d{3})_|\\u003cscript\\u003ex(\d{3})_")
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 #: What a response carrying a payload raw may be served as (never text/html).
-RAW_TYPES = {"text/calendar", "text/csv", "application/json", "text/plain", "application/toml"}
+#: Not HTML: a payload may stand in them as text (an Atom feed escapes its HTML content as XML text).
+RAW_TYPES = {
+    "text/calendar",
+    "text/csv",
+    "application/json",
+    "text/plain",
+    "application/toml",
+    "application/atom+xml",
+}
 
 
 def text_columns() -> list[tuple[Table, Column[Any]]]:
