@@ -15,6 +15,14 @@ def test_the_citizen_list_benchmark_runs_and_prints_its_table(capsys: pytest.Cap
     assert "list, 20 columns, 3 filters" in out and "CSV, 20 field columns" in out and "target:" in out
 
 
+def test_the_search_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import search
+
+    assert search.main(["--pages", "200", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "common word" in out and "LIKE ms" in out and "target: every search under 100 ms" in out
+
+
 def test_the_report_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert report.main(["--citizens", "30", "--requests", "1", "--rounds", "1"]) == 0
     out = capsys.readouterr().out

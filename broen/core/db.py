@@ -29,6 +29,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: Tables a plugin's migration makes that no model describes (a full-text index: SQLite's FTS5 table and its
+#: shadow tables `<name>_data`, `<name>_idx`...). A plugin adds their names at import; schema comparisons
+#: (Alembic's autogenerate, `alembic check`, the migration tests) leave them and their `<name>_*` alone.
+UNMANAGED_TABLES: set[str] = Base.metadata.info.setdefault("unmanaged_tables", set())
+
+
+def is_unmanaged_table(name: str) -> bool:
+    return any(name == t or name.startswith(f"{t}_") for t in UNMANAGED_TABLES)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's `include_name`: every reflected name but the unmanaged tables'."""
+    return not (type_ == "table" and name is not None and is_unmanaged_table(name))
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -38,6 +38,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.security.session_lifetime_minutes),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        # No request body over 12 MiB is read at all (a page's attachment may be 10 MiB, plus the form).
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
     )
     csrf.init_app(app)
 

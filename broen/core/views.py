@@ -68,6 +68,10 @@ _ERRORS = {
         _l("That cannot be done now"),
         _l("The record has changed in the meantime. Go back and reload."),
     ),
+    413: (
+        _l("The file is too big"),
+        _l("broen takes files of up to 10 MB. Go back and choose a smaller file."),
+    ),
     500: (_l("Something went wrong"), _l("The error is logged. Try again in a little while.")),
 }
 
@@ -76,6 +80,7 @@ _ERRORS = {
 @bp.app_errorhandler(403)
 @bp.app_errorhandler(404)
 @bp.app_errorhandler(409)
+@bp.app_errorhandler(413)
 @bp.app_errorhandler(500)
 def error(exc: HTTPException) -> ResponseReturnValue:
     code = exc.code or 500

@@ -319,6 +319,27 @@ def _pages(app: Flask) -> None:
         ps.publish(db, ps.create_page(db, target, None, news, kind=Kind.NEWS), None, Audience.MUNICIPALITY)
 
 
+def _pages_attachment(app: Flask) -> None:
+    """A PDF on a page published to the target's own staff. On PostgreSQL the files go to a temporary
+    folder (on SQLite they lie next to the test's database)."""
+    import tempfile
+
+    from broen.plugins.pages import attachments
+    from broen.plugins.pages import services as ps
+    from broen.plugins.pages.models import Audience, Page
+
+    db = app.extensions["broen.db"]
+    if db.engine.dialect.name != "sqlite":
+        app.config.setdefault(attachments.STORAGE_SETTING, tempfile.mkdtemp(prefix="broen-pages-files-"))
+    with app.test_request_context(f"/{TARGET}/"):
+        target = _target_citizen(app).municipality
+        if db.session.scalar(select(Page.id).where(Page.municipality_id == target.id).limit(1)) is None:
+            _pages(app)  # whichever table is seeded first, the pages' own rows are the ones made there
+        page = ps.create_page(db, target, None, ps.PageData("Page with a file of Silkeborg", "Text"))
+        ps.publish(db, page, None, Audience.MUNICIPALITY)
+        attachments.add_attachment(db, page, None, "plan.pdf", b"%PDF-1.4\n%%EOF\n")
+
+
 #: Tenant tables whose rows the `world` fixture does not create, by table name: how to make one in the
 #: target municipality. A plugin that adds a route or admin view over a new table adds its row here.
 ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
@@ -352,6 +373,7 @@ ROW_FACTORIES: dict[str, Callable[[Flask], None]] = {
     "outcomes_target": _outcomes,
     "pages_page": _pages,
     "pages_version": _pages,
+    "pages_attachment": _pages_attachment,
 }
 
 
@@ -453,7 +475,10 @@ FILLERS: dict[str, Callable[[Flask, Any, Rule], tuple[Any, bool]]] = {
     "municipality": lambda app, world, rule: (TARGET, False),
     "citizen_id": lambda app, world, rule: (world.citizens[TARGET][0], True),
     "feed": lambda app, world, rule: (PUBLIC_FEEDS[0], False),
-    "filename": lambda app, world, rule: (_static_file(app, rule), False),
+    # a static file's path; for a page's file (/<municipality>/pages/<id>/files/<id>/<filename>) its name
+    "filename": lambda app, world, rule: (
+        (_static_file(app, rule), False) if rule.endpoint.endswith("static") else ("plan.pdf", False)
+    ),
     # /admin/plugins/<int:municipality_id>/<plugin>/...: the target municipality and an installed plugin
     "municipality_id": lambda app, world, rule: (municipality(app, TARGET).id, True),
     "plugin": lambda app, world, rule: (_plugin_name(app), False),

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, func, inspect, select
 import broen.calendar.models  # in the metadata even when this module runs alone
 from broen.core.cli import EXAMPLE_CONFIG, main
 from broen.core.config import MIN_SECRET_LENGTH, load_settings
-from broen.core.db import Base
+from broen.core.db import Base, is_unmanaged_table
 from broen.core.demo import DEMO_PASSWORD, MUNICIPALITIES
 from broen.core.migrate import upgrade
 from broen.core.models import AuditEntry, Citizen, Membership, Municipality, Role, User
@@ -82,7 +82,7 @@ def dev_config(directory: Path, database: str = "broen.db") -> Path:
 def tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return {n for n in inspect(engine).get_table_names() if not is_unmanaged_table(n)}
     finally:
         engine.dispose()
 

@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import Engine, Index, MetaData, String, UniqueConstraint, create_engine, inspect, text
 from sqlalchemy.schema import DefaultClause
 
-from broen.core.db import Base
+from broen.core.db import Base, include_name, is_unmanaged_table
 from broen.core.migrate import MIGRATIONS, alembic_config, current_heads, upgrade
 from broen.core.models import Municipality
 from tests.conftest import make_app
@@ -35,13 +35,15 @@ def differences(engine: Engine, metadata: MetaData = Base.metadata) -> list[Any]
     """What autogenerate would write into a new revision to make the database match `metadata`."""
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={"compare_type": True, "compare_server_default": True, "include_name": include_name},
         )
         return list(compare_metadata(context, metadata))
 
 
 def table_names(app: Flask) -> set[str]:
-    return set(inspect(app.extensions["broen.db"].engine).get_table_names())
+    names = inspect(app.extensions["broen.db"].engine).get_table_names()
+    return {n for n in names if not is_unmanaged_table(n)}
 
 
 def up_to_date(app: Flask) -> bool:

@@ -190,3 +190,13 @@ def test_a_nul_character_in_any_field_or_query_is_refused_naming_the_field(
     searched = client.get("/silkeborg/citizens/?q=An%00na")
     assert searched.status_code == 400 and "The field q holds" in searched.get_data(as_text=True)
     assert routes.differences(before, routes.snapshot(app)) == {}
+
+
+def test_a_request_body_over_12_mib_is_refused_with_a_message_before_anything_reads_it(
+    world: World, client: Client
+) -> None:
+    client.login(world.user("silkeborg", "coordinator"))
+    token = client.csrf_token("/me")
+    big = client.post("/me", data={"csrf_token": token, "language": "x" * (13 * 1024 * 1024)})
+    assert big.status_code == 413 and "The file is too big" in big.get_data(as_text=True)
+    assert client.get("/me").status_code == 200

@@ -6,7 +6,7 @@ from alembic import context
 
 import broen.calendar.models
 import broen.core.models  # noqa: F401 - registers the core tables on Base.metadata
-from broen.core.db import Base
+from broen.core.db import Base, include_name
 
 config = context.config
 engine = config.attributes["engine"]
@@ -18,6 +18,7 @@ with engine.begin() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

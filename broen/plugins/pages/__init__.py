@@ -9,13 +9,16 @@ sanitised HTML), `services` (every write), `reading` (the tree, breadcrumbs, new
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from flask import Blueprint, Flask
 
 from broen import api
-from broen.plugins.pages import cli, news, views
+from broen.plugins.pages import attachments as attachments  # files on pages: routes on views.bp
+from broen.plugins.pages import cli, demo, news, views
+from broen.plugins.pages import search as search  # the search page, on views.bp
 from broen.plugins.pages.services import NAME, _
 
 
@@ -51,6 +54,13 @@ def broen_menu_items(municipality: api.Municipality, user: api.User) -> list[api
 @api.hookimpl
 def broen_home_panels(municipality: api.Municipality, user: api.User) -> list[api.HomePanel]:
     return news.home_panels(municipality, user)
+
+
+@api.hookimpl
+def broen_demo_data(
+    municipality: api.Municipality, staff: Sequence[api.User], citizens: Sequence[api.Citizen]
+) -> None:
+    demo.create(municipality, staff)
 
 
 @api.hookimpl

@@ -104,3 +104,23 @@ class PageVersion(api.TenantMixin, api.Base):
     body: Mapped[str] = mapped_column(Text, default="")
     saved_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class Attachment(api.TenantMixin, api.Base):
+    """A file attached to a page (a PDF or DOCX template, an image). The file lies outside the web root
+    under `stored_name`, a random name; the name the writer's file had is only shown and offered."""
+
+    __tablename__ = "pages_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages_page.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(api.UTCDateTime, default=api.utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    def __str__(self) -> str:
+        return self.filename

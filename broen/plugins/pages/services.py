@@ -285,15 +285,20 @@ def has_children(db: api.Database, page: Page) -> bool:
 
 
 def delete_page(db: api.Database, page: Page, by: api.User | None) -> None:
-    """Delete a page and its versions; refused while it has sub-pages (move or delete them first)."""
+    """Delete a page, its versions and its files; refused while it has sub-pages (move or delete them
+    first)."""
+    from broen.plugins.pages import attachments  # it imports the views, which import this module
+
     api.lock_row(db, Page, page.id)
     if has_children(db, page):
         db.session.rollback()
         raise PageError("page", _("The page has sub-pages. Delete them first."))
     db.session.execute(delete(PageVersion).where(PageVersion.page_id == page.id))
+    stored = attachments.delete_rows_of_page(db, page, by)
     api.audit.record(db, "delete", "pages_page", page.id, by=by, municipality_id=page.municipality_id)
     db.session.delete(page)
     db.session.commit()
+    attachments.remove_files(stored)
 
 
 def rerender_stale(db: api.Database, batch: int = 200) -> int:
