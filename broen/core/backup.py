@@ -32,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
 from broen.core import audit
-from broen.core.db import Database
+from broen.core.db import Database, is_unmanaged_table
 from broen.core.migrate import alembic_config, current_heads
 from broen.core.plugins import PluginRegistry
 
@@ -227,6 +227,8 @@ def _sqlite_counts(conn: sqlite3.Connection) -> tuple[int, int]:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         )
     ]
+    # Records only: a full-text index's tables (`is_unmanaged_table`) hold copies of them.
+    names = [name for name in names if not is_unmanaged_table(name)]
     quoted = ('"' + name.replace('"', '""') + '"' for name in names)
     return sum(conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0] for q in quoted), len(names)  # noqa: S608
 
@@ -323,15 +325,16 @@ def _pg_backup(db: Database, partial: Path, progress: Progress) -> tuple[int, in
             )
         ).all()
         quote = conn.dialect.identifier_preparer.quote
+        records = [(s, t) for s, t in tables if not is_unmanaged_table(t)]  # not a full-text index's copies
         rows = sum(
             conn.execute(text(f"SELECT count(*) FROM {quote(s)}.{quote(t)}")).scalar_one()  # noqa: S608
-            for s, t in tables
+            for s, t in records
         )
         # The dump reads the snapshot the rows were counted in; it lives while this transaction does.
         command = [tool, "--format=custom", "--verbose", f"--snapshot={snapshot}", f"--file={partial}"]
         failed = f"the backup of {safe_url(db)} failed"
         _run_pg(command, _pg_env(url), "dumping contents of table", len(tables), progress, failed)
-    return rows, len(tables)
+    return rows, len(records)
 
 
 # --- restoring ----------------------------------------------------------------------------------------

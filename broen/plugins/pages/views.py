@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from sqlalchemy import select
 
 from broen import api
@@ -66,10 +67,16 @@ def show(page_id: int) -> ResponseReturnValue:
     if page is None:
         abort(404)
     own = page.municipality_id == municipality.id
+    html = render.page_html(page.body, page.body_html, page.render_version)
+    if not own:
+        # The page's files are linked under its own municipality's address; a reader from another one (an
+        # installation-wide page) opens them under theirs. Slugs are [a-z0-9-]: no markup is added.
+        files = f"/pages/{page.id}/files/"
+        html = Markup(str(html).replace(f"/{page.municipality.slug}{files}", f"/{municipality.slug}{files}"))  # noqa: S704
     return render_template(
         "pages/show.html",
         page=page,
-        html=render.page_html(page.body, page.body_html, page.render_version),
+        html=html,
         crumbs=reading.breadcrumbs(db, user, municipality, page),
         children=reading.children(db, user, municipality, page) if page.kind == Kind.PAGE else [],
         own=own,

@@ -334,3 +334,28 @@ def test_a_file_is_deleted_after_confirming_and_a_deleted_page_takes_its_files_f
     assert dict(actions) == {"create": 4, "delete": 4}
     with app.test_request_context("/"):
         assert os.listdir(attachments.storage_dir()) == []  # no temporary file left either
+
+
+@SQLITE_ONLY
+def test_an_image_on_an_installation_wide_page_shows_for_a_reader_of_another_municipality(
+    app: Flask, pages_world: World, make_page: MakePage, make_client: Any, tmp_path: Path
+) -> None:
+    from broen.plugins.pages import services
+    from broen.plugins.pages.models import Page
+
+    app.config[attachments.STORAGE_SETTING] = str(tmp_path / "files")
+    shared = make_page("For everyone", audience=Audience.INSTALLATION)
+    writer = logged_in(make_client, pages_world, "coordinator")
+    assert upload(writer, shared, "kort.png", png()).status_code == 302
+    (image,) = rows(app)
+    with app.test_request_context(f"{BASE}/{shared}"):
+        db = db_of(app)
+        page = db.session.get_one(Page, shared)
+        text = f"![Kort]({BASE}/{shared}/files/{image.id}/kort.png)"  # the snippet the page offers to copy
+        services.update_page(db, page, None, services.PageData(page.title, text, page.slug))
+    assert f'src="{BASE}/{shared}/files/{image.id}/' in writer.get(f"{BASE}/{shared}").get_data(as_text=True)
+    reader = logged_in(make_client, pages_world, "coordinator", slug="norddjurs")
+    html = reader.get(f"/norddjurs/pages/{shared}").get_data(as_text=True)
+    src = f"/norddjurs/pages/{shared}/files/{image.id}/kort.png"
+    assert f'src="{src}"' in html and f"{BASE}/{shared}/files/" not in html
+    assert fetch(reader, src) == (200, png())

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from broen.core.db import UTCDateTime
+from broen import api
 
 revision: str = "pages_0002"
 down_revision: str | Sequence[str] | None = "pages_0001"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("uploaded_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_at", api.UTCDateTime(timezone=True), nullable=False),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
         sa.Column("municipality_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["municipality_id"], ["municipality.id"], ondelete="RESTRICT"),
