@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -223,11 +224,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     template = request.getfixturevalue("pg_world_template" if world else "pg_template")
-    pg_url = request.getfixturevalue("pg_url")
-    name = f"broen_test_{next(_counter)}"
+    with pg_database(request.getfixturevalue("pg_url"), "broen_test", template) as url:
+        yield url
+
+
+@contextmanager
+def pg_database(pg_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database on the session's PostgreSQL server (a copy of `template`'s URL, or empty), dropped
+    afterwards; yields its URL."""
+    name = f"{prefix}_{next(_counter)}"
+    copy = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template else ""
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template.rsplit('/', 1)[1]}"))
+        conn.execute(text(f"CREATE DATABASE {name}{copy}"))
     try:
         yield pg_url.rsplit("/", 1)[0] + "/" + name
     finally:

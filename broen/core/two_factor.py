@@ -13,7 +13,7 @@ import secrets
 import time
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from broen.core import passwords
 from broen.core.db import Database, utcnow
@@ -96,10 +96,8 @@ def use_recovery_code(db: Database, user: User, code: str) -> bool:
 
 
 def unused_recovery_codes(db: Database, user: User) -> int:
-    rows = db.session.scalars(
-        select(RecoveryCode.id).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    )
-    return len(rows.all())
+    unused = select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    return db.session.scalar(unused) or 0
 
 
 def enable(db: Database, user: User) -> list[str]:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from click.testing import Result
 from flask import Flask
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from broen.core import backup
 from broen.core.models import AuditEntry
 from tests.admin.routes import ROW_FACTORIES, enable_every_plugin, snapshot
-from tests.conftest import World, db_of, make_app
+from tests.conftest import World, db_of, make_app, pg_database
 
 _counter = itertools.count()
 
@@ -35,17 +35,8 @@ def empty_url(request: pytest.FixtureRequest, database_url: str, tmp_path: Path)
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    pg_url = request.getfixturevalue("pg_url")
-    name = f"broen_restore_{next(_counter)}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with pg_database(request.getfixturevalue("pg_url"), "broen_restore") as url:
+        yield url
 
 
 @pytest.fixture

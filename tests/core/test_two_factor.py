@@ -15,17 +15,10 @@ from sqlalchemy import select
 from broen.core import auth
 from broen.core.models import AuditEntry, LoginFailure, RecoveryCode, User
 from tests.conftest import PASSWORD, Client, World, db_of, text_of
+from tests.core.test_auth import stored
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 CODES = re.compile(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>")
-
-
-def stored(app: Flask, user: User) -> User:
-    with app.app_context():
-        found: User = db_of(app).session.get_one(User, user.id)
-        db_of(app).session.refresh(found)
-        db_of(app).session.expunge(found)
-    return found
 
 
 def code(secret: str, steps: int = 0) -> str:
