@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from broen.core.metrics import LATENCY_BUCKETS, MULTIPROC_ENV, build_metrics
 from broen.core.migrate import alembic_config, upgrade
 from broen.core.models import User
 from tests.conftest import EXAMPLE_PLUGIN, Client, World, db_of, make_app
+from tests.fixtures.smtp import free_port
 from tests.sqlcount import count_statements
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -66,13 +66,6 @@ def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], flo
 
 def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 # --- /readyz ---------------------------------------------------------------------------------------------

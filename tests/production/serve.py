@@ -14,7 +14,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,18 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from tests.fixtures.smtp import free_port
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: A secret key that passes production mode's check (a throwaway database, loopback only).
 SECRET = "production-test-secret-" + "x" * 40
 #: What counts as "the server did not answer": the connection broke or nobody answered in time.
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
